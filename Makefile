@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine:
+#   make lab   - create .venv and open JupyterLab on the notebooks
+#   make test  - create .venv and run every test (unit, engine, notebooks in both modes, ...)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# A socket nobody listens on: how the notebooks are checked "as on Binder".
+NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
+NBVAL  := $(BIN)/pytest -p no:cacheprovider --nbval --sanitize-with notebooks/sanitize.cfg notebooks
+
+.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder browser fleet-test execute bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[lab,test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+test: $(STAMP) unit notebooks-engine notebooks-offline
+
+unit: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider tests
+
+# nbval with whatever engine answers (CI: a real one), then with none at all.
+notebooks-engine: $(STAMP)
+	$(NBVAL)
+
+notebooks-offline: $(STAMP)
+	DOCKER_HOST=$(NO_ENGINE) $(NBVAL)
+
+# Re-execute every notebook in place (engine mode); commit the result.
+execute: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,180 @@
+"""The ``labkit`` command line (also ``python -m labkit``).
+
+Every command is a thin wrapper over the public API. Errors: one ``error:`` line on
+stderr, exit status 2, never a traceback.
+
+Example:
+    $ labkit hello --variant tiny -o hello && ./hello
+    Hello from scratch!
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from labkit.errors import LabkitError
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+# --- doctor --------------------------------------------------------------------------
+def cmd_doctor(args) -> int:
+    from labkit import machine
+
+    report = machine.report()
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.text())
+    return 0
+
+
+# --- hello ---------------------------------------------------------------------------
+def cmd_hello(args) -> int:
+    from labkit import hello
+
+    message = hello.DEFAULT_MESSAGE
+    if args.message is not None:
+        message = args.message.encode()
+    elif args.message_file is not None:
+        try:
+            message = Path(args.message_file).read_bytes()
+        except OSError as err:
+            raise LabkitError(f"cannot read {args.message_file}: {err.strerror}") from None
+    path = hello.build(args.variant, args.output, message=message, arch=args.arch)
+    info = hello.describe(path)
+    print(f"{path}: {info.summary()}")
+    return 0
+
+
+# --- build / inspect / extract ---------------------------------------------------------
+def cmd_build(args) -> int:
+    from labkit import oci
+
+    out = oci.build_cli(
+        adds=args.add, cmd=args.cmd, entrypoint=args.entrypoint, tag=args.tag,
+        fmt=args.format, era=args.era, output=args.output,
+    )
+    print(out)
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from labkit import oci
+
+    info = oci.inspect(args.path)
+    if args.json:
+        _print_json(info.to_dict())
+    else:
+        print(info.text())
+    return 0
+
+
+def cmd_extract(args) -> int:
+    from labkit import oci
+
+    written = oci.extract(args.path, args.dir)
+    print(f"extracted {len(written)} entries into {args.dir}")
+    return 0
+
+
+# --- fleet / record / compare ----------------------------------------------------------
+def cmd_fleet(args) -> int:
+    from labkit import fleet
+
+    return fleet.cli(args)
+
+
+def cmd_record(args) -> int:
+    from labkit import observe
+
+    return observe.cli_record(args)
+
+
+def cmd_compare(args) -> int:
+    from labkit import observe
+
+    return observe.cli_compare(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; each subcommand's handler is in ``func``."""
+    p = argparse.ArgumentParser(prog="labkit", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("doctor", help="what this machine has, and the mode the lab runs in")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser("hello", help="write a hello binary")
+    s.add_argument("--variant", default="tiny",
+                   choices=["tiny", "nostdlib", "musl-static", "glibc-static", "dynamic"])
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--message", metavar="TEXT")
+    g.add_argument("--message-file", metavar="F")
+    s.add_argument("--arch", default="x86_64", choices=["x86_64", "aarch64"])
+    s.add_argument("-o", "--output", required=True, metavar="PATH")
+    s.set_defaults(func=cmd_hello)
+
+    s = sub.add_parser("build", help="build a FROM scratch image without any engine")
+    s.add_argument("--add", action="append", default=[], metavar="SRC:DEST")
+    s.add_argument("--cmd", action="append", default=None, metavar="ARG")
+    s.add_argument("--entrypoint", action="append", default=None, metavar="ARG")
+    s.add_argument("--tag", metavar="T")
+    s.add_argument("--format", default="docker-archive",
+                   choices=["docker-archive", "oci-archive", "oci-dir"])
+    s.add_argument("--era", default="modern", choices=["modern", "20.10", "1.4"])
+    s.add_argument("-o", "--output", required=True, metavar="OUT")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("inspect", help="read any image tarball or OCI layout (never writes)")
+    s.add_argument("path")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_inspect)
+
+    s = sub.add_parser("extract", help="unpack an image's merged root filesystem, safely")
+    s.add_argument("path")
+    s.add_argument("dir")
+    s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser("fleet", help="several Docker engines side by side")
+    s.add_argument("action", choices=["list", "up", "status", "down"])
+    s.add_argument("engines", nargs="*", metavar="ENGINE")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--keep", action="store_true", help="down: keep data roots")
+    s.set_defaults(func=cmd_fleet)
+
+    s = sub.add_parser("record", help="run the lab's scenarios on engines, write data/observations")
+    s.add_argument("engines", nargs="*", metavar="ENGINE")
+    s.add_argument("--out", default=None, metavar="DIR")
+    s.set_defaults(func=cmd_record)
+
+    s = sub.add_parser("compare", help="compare observations from engines and recordings")
+    s.add_argument("sources", nargs="*", metavar="ENGINE_OR_FILE")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compare)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LabkitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""One root exception for everything labkit refuses to do.
+
+Every message is one line that says what went wrong and, where it helps, what to
+do next. The command line prints ``error: <message>`` and exits with status 2.
+
+Example:
+    >>> from labkit.errors import LabkitError
+    >>> try:
+    ...     raise EngineUnavailable("no Docker engine answered at unix:///x.sock",
+    ...                             hint="start Docker, or run the lab offline")
+    ... except LabkitError as err:
+    ...     print(err)
+    no Docker engine answered at unix:///x.sock; start Docker, or run the lab offline
+"""
+from __future__ import annotations
+
+
+class LabkitError(Exception):
+    """Root of every error labkit raises on purpose.
+
+    Args:
+        message: what went wrong, one line.
+        hint: what to do next (optional), appended after a semicolon.
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.message = " ".join(str(message).split())
+        self.hint = " ".join(hint.split()) if hint else None
+        super().__init__(self.message + (f"; {self.hint}" if self.hint else ""))
+
+
+class EngineUnavailable(LabkitError):
+    """No Docker engine answered (or it answered something unusable)."""
+
+
+class EngineError(LabkitError):
+    """The engine answered but refused or failed an operation."""
+
+
+class BadImage(LabkitError):
+    """An image tarball or layout is malformed, truncated or inconsistent."""
+
+
+class DigestMismatch(BadImage):
+    """Content does not hash to the digest that names it."""
+
+
+class UnsafeArchive(BadImage):
+    """A tarball tries to write outside its target or create something dangerous."""
+
+
+class MissingTool(LabkitError):
+    """An outside program (compiler, apt, umoci...) is not installed."""
+
+
+class FleetError(LabkitError):
+    """Starting, querying or stopping the fleet of engines failed."""
