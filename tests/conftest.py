@@ -46,3 +46,25 @@ def engine():
         need("engine", f"no Docker engine: {err}")
     yield eng
     eng.cleanup()
+
+
+@pytest.fixture(scope="session")
+def fleet():
+    """The default fleet (``labkit fleet up``) for the session: name -> base_url.
+
+    Starting five engines is slow, so it runs only with LABKIT_FLEET=1 or
+    LABKIT_REQUIRE_FLEET=1 (CI). Use ``labkit.fleet.engine(name)`` for an Engine.
+    Teardown: ``down``, then nothing may be left (process, mount or socket).
+    """
+    from labkit import fleet as fleet_mod
+    from labkit.errors import LabkitError
+
+    if not (os.environ.get("LABKIT_FLEET") == "1" or required("fleet")):
+        pytest.skip("the fleet is slow to start: set LABKIT_FLEET=1 to run fleet tests")
+    try:
+        fleet_mod.up(progress=False)
+    except LabkitError as err:
+        need("fleet", f"the fleet did not come up: {err}")
+    yield fleet_mod.endpoints()
+    fleet_mod.down()
+    assert fleet_mod.leftovers() == []

@@ -1,0 +1,169 @@
+"""Observations side by side: tables and plots over live and recorded engines alike.
+
+Every function takes a list of ``labkit.observe.Observation`` (from
+``observe.observe(engine)``, ``observe.recorded()`` or both) and only displays what
+they hold.
+
+Example:
+    >>> from labkit import compare, observe
+    >>> t = compare.table([observe.reference()], scenario="hello-legacy")
+    >>> t.rows[0]["engine"]
+    '20.10.24'
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from labkit import show
+from labkit.errors import LabkitError
+from labkit.observe import Observation, summary_row
+
+#: The hello-world binary Docker ships (musl, -Os, stripped), for scale.
+OFFICIAL_HELLO_BYTES = 10072
+
+
+def _pairs(observations: Sequence[Observation], scenario: str | None):
+    for obs in observations:
+        for name, result in obs.results.items():
+            if scenario is None or name == scenario:
+                for case_name, case in result.cases.items():
+                    yield obs, name, case_name, case
+
+
+def rows(observations: Sequence[Observation], scenario: str | None = None) -> list[dict]:
+    """The key fields, unformatted: one dict per engine x scenario x case (for JSON).
+
+    Example:
+        >>> rows(observe.recorded(), "empty-import")[0]["diff_ids"]          # doctest: +SKIP
+        ['sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef']
+    """
+    return [{
+        "engine": obs.name, "source": obs.source, "scenario": name, "case": case_name,
+        "builder": case.builder, "ok": case.ok, "error": case.error,
+        "image_id": case.image_id, "id_kind": case.id_kind, "layers": case.layers,
+        "diff_ids": case.diff_ids, "size_inspect": case.size_inspect,
+        "size_listed": case.size_listed, "history_rows": len(case.history),
+        "save_format": (case.save or {}).get("format"), "run": case.run,
+    } for obs, name, case_name, case in _pairs(observations, scenario)]
+
+
+def table(observations: Sequence[Observation], scenario: str | None = None) -> show.Table:
+    """One row per engine x scenario x case: layers, ID, sizes, history, save, run.
+
+    Args:
+        observations: live and/or recorded observations.
+        scenario: only this scenario (default: all).
+
+    Example:
+        >>> print(table(observe.recorded(), "empty-labkit"))       # doctest: +SKIP
+    """
+    rows = []
+    for obs, name, case_name, case in _pairs(observations, scenario):
+        row = {"engine": obs.name, "scenario": name}
+        row.update(summary_row(case_name, case))
+        row["diff_ids"] = " ".join(d.split(":")[-1][:12] for d in case.diff_ids)
+        rows.append(row)
+    if scenario is not None:
+        rows = [{k: v for k, v in r.items() if k != "scenario"} for r in rows]
+    sources = "; ".join(f"{o.name}: {o.source}" for o in observations)
+    return show.table(rows, title=f"{scenario or 'All scenarios'} ({sources})")
+
+
+def _grouped_bars(ax, observations, scenario, value):
+    """Bars per case, one colour per observation; returns the case names."""
+    cases: list[str] = []
+    for _, _, case_name, _ in _pairs(observations, scenario):
+        if case_name not in cases:
+            cases.append(case_name)
+    width = 0.8 / max(1, len(observations))
+    for i, obs in enumerate(observations):
+        result = obs.results.get(scenario)
+        heights = [value(result.cases[c]) if result and c in result.cases else 0 for c in cases]
+        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(cases))]
+        ax.bar(xs, [h or 0 for h in heights], width, label=f"{obs.name} ({'live' if obs.live else 'recorded'})",
+               color=show.PALETTE[i % len(show.PALETTE)])
+    ax.set_xticks(range(len(cases)), cases)
+    return cases
+
+
+def plot_sizes(observations: Sequence[Observation], scenario: str = "hello-variants",
+               field: str = "size_inspect"):
+    """Image sizes per case and engine, bytes on a log scale; ``(fig, ax)``.
+
+    Args:
+        observations: live and/or recorded observations.
+        scenario: whose cases to plot.
+        field: ``size_inspect`` (``docker image inspect``) or ``size_listed``
+            (``docker images``).
+
+    Example:
+        >>> fig, ax = plot_sizes(observe.recorded())                # doctest: +SKIP
+    """
+    if field not in ("size_inspect", "size_listed"):
+        raise LabkitError(f"cannot plot {field!r}", hint="use size_inspect or size_listed")
+    label = "docker image inspect .Size" if field == "size_inspect" else "docker images SIZE"
+    fig, ax = show.figure(f"{scenario}: image size ({label})", ylabel="bytes (log scale)")
+    _grouped_bars(ax, observations, scenario, lambda c: getattr(c, field) if c.ok else None)
+    ax.set_yscale("log")
+    if scenario == "hello-variants":
+        ax.axhline(OFFICIAL_HELLO_BYTES, color="#555555", linestyle="--", linewidth=1,
+                   label=f"official hello-world binary ({OFFICIAL_HELLO_BYTES:,} B)")
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def plot_layers(observations: Sequence[Observation], scenarios: Sequence[str] | None = None):
+    """Layer count of every scenario's main image, per engine; ``(fig, ax)``.
+
+    Example:
+        >>> fig, ax = plot_layers(observe.recorded(), ["empty-labkit", "era-1.4"])  # doctest: +SKIP
+    """
+    names: list[str] = []
+    for obs in observations:
+        names += [n for n in obs.results if n not in names and (not scenarios or n in scenarios)]
+    fig, ax = show.figure("Layers per image", ylabel="layers (RootFS.Layers)")
+    width = 0.8 / max(1, len(observations))
+    for i, obs in enumerate(observations):
+        heights = [obs.results[n].main.layers or 0 if n in obs.results else 0 for n in names]
+        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(names))]
+        ax.bar(xs, heights, width, label=obs.name, color=show.PALETTE[i % len(show.PALETTE)])
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def layer_headers(observation: Observation, scenario: str = "hello-legacy") -> dict:
+    """The tar header of the hello file in the layer the engine saved (first member)."""
+    headers = observation[scenario].main.extra.get("layer_tar_headers") or []
+    if not headers:
+        raise LabkitError(f"{observation.name} recorded no layer headers for {scenario}",
+                          hint="its build or docker save failed; see its error")
+    return headers[0]
+
+
+def tar_header_diff(a: Observation, b: Observation, scenario: str = "hello-legacy",
+                    all_fields: bool = False) -> show.Table:
+    """The header fields of the same file that differ between two engines' layers.
+
+    The file's bytes, name and mtime are equal; the header is not, so the layer tar
+    and its diff_id differ.
+
+    Args:
+        a, b: two observations (e.g. 20.10.24 and 28.5.2).
+        scenario: ``hello-legacy`` or ``hello-buildkit``.
+        all_fields: show equal fields too.
+
+    Example:
+        >>> print(tar_header_diff(old, new))                          # doctest: +SKIP
+        field  20.10.24  28.5.2
+        mode   0100755   0000755
+        ...
+    """
+    ha, hb = layer_headers(a, scenario), layer_headers(b, scenario)
+    rows = [{"field": k, a.name: repr(ha.get(k)), b.name: repr(hb.get(k))}
+            for k in ha if k != "offset" and (all_fields or ha.get(k) != hb.get(k))]
+    rows.append({"field": "layer diff_id", a.name: a[scenario].main.diff_ids[-1][:19] + "…",
+                 b.name: b[scenario].main.diff_ids[-1][:19] + "…"})
+    return show.table(rows, columns=["field", a.name, b.name],
+                      title=f"The hello file's tar header in {scenario}: {a.name} vs {b.name}")

@@ -1,0 +1,151 @@
+"""What this machine has, and the mode the lab runs in (``labkit doctor``).
+
+Example:
+    >>> from labkit import machine
+    >>> report = machine.report()
+    >>> report.mode in ("live", "offline")
+    True
+    >>> sorted(report.to_dict())[:3]
+    ['compilers', 'engine', 'engine_error']
+"""
+from __future__ import annotations
+
+import html
+import platform
+import shutil
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+
+from labkit import engine as engine_mod
+from labkit import hello
+from labkit.errors import LabkitError
+
+PACKAGES = ("labkit", "docker", "pyelftools", "matplotlib", "ipywidgets", "tqdm",
+            "jupyterlab", "pytest", "nbval")
+COMPILERS = ("gcc", "musl-gcc")
+
+
+@dataclass
+class Report:
+    """The doctor's findings.
+
+    Attributes:
+        python: Python version and implementation.
+        platform: OS and machine, e.g. ``Linux-6.1-x86_64``.
+        packages: package -> installed version (None when missing).
+        engine: the facts of the engine at DOCKER_HOST, or None.
+        engine_error: why no engine answered (None when one did).
+        compilers: program -> path (None when not found).
+        hello_variants: variant -> None when it can be built here, else why not.
+        mode: ``"live"`` or ``"offline"``.
+        mode_reason: one line saying why.
+        fleet: facts of each fleet engine that answered, by name.
+        fleet_error: why the fleet could not be asked (None when it could or is absent).
+    """
+
+    python: str
+    platform: str
+    packages: dict[str, str | None]
+    engine: dict | None
+    engine_error: str | None
+    compilers: dict[str, str | None]
+    hello_variants: dict[str, str | None]
+    mode: str
+    mode_reason: str
+    fleet: dict[str, dict] = field(default_factory=dict)
+    fleet_error: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (the output of ``labkit doctor --json``)."""
+        return asdict(self)
+
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = [("mode", f"{self.mode} ({self.mode_reason})"),
+                ("python", self.python), ("platform", self.platform)]
+        rows += [(name, version or "not installed") for name, version in self.packages.items()]
+        rows.append(("engine", _engine_line(self.engine) if self.engine else self.engine_error))
+        rows += [(f"fleet {name}", _engine_line(facts)) for name, facts in self.fleet.items()]
+        if self.fleet_error:
+            rows.append(("fleet", self.fleet_error))
+        rows += [(name, path or "not found") for name, path in self.compilers.items()]
+        rows += [(f"hello {variant}", reason or "can build")
+                 for variant, reason in self.hello_variants.items()]
+        return rows
+
+    def __repr__(self) -> str:  # a notebook's plain-text view: the same lines as the CLI
+        return self.text()
+
+    def text(self) -> str:
+        """Plain text, one finding per line (what ``labkit doctor`` prints)."""
+        rows = self._rows()
+        width = max(len(key) for key, _ in rows)
+        return "\n".join(f"{key:<{width}}  {value}" for key, value in rows)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(key)}</th>"
+                        f"<td style='text-align:left'>{html.escape(str(value))}</td></tr>"
+                        for key, value in self._rows())
+        return f"<table class='labkit-doctor'>{cells}</table>"
+
+
+def _engine_line(facts: dict) -> str:
+    store = "containerd image store" if facts["containerd_store"] else "classic image store"
+    buildkit = "BuildKit available" if facts["buildkit"] else "no BuildKit CLI"
+    return (f"Docker {facts['version']} (API {facts['api_version']}) at {facts['base_url']}, "
+            f"{facts['storage_driver']}, {store}, {buildkit}")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _fleet() -> tuple[dict[str, dict], str | None]:
+    """Facts of every fleet engine that answers, or why the fleet can't be asked."""
+    try:
+        from labkit import fleet
+        names = sorted(fleet.endpoints())
+    except ImportError:
+        return {}, None
+    except LabkitError as err:
+        return {}, str(err)
+    found = {}
+    for name in names:
+        try:
+            found[name] = fleet.engine(name).facts.to_dict()    # with its own CLI + buildx
+        except LabkitError:
+            continue                                             # stopped since it was listed
+    return found, None
+
+
+def report() -> Report:
+    """Look at this machine: Python, packages, engine, fleet, compilers, and the mode.
+
+    Example:
+        >>> print(report().text())                                   # doctest: +SKIP
+        mode        live (a Docker engine answered at unix:///var/run/docker.sock)
+        ...
+    """
+    try:
+        eng = engine_mod.connect(timeout=3)
+        facts, engine_error = eng.facts.to_dict(), None
+        mode, reason = "live", f"a Docker engine answered at {eng.base_url}"
+    except LabkitError as err:
+        facts, engine_error = None, str(err)
+        mode, reason = "offline", "no Docker engine: the lab uses labkit's builder and recorded observations"
+    fleet, fleet_error = _fleet()
+    return Report(
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=platform.platform(),
+        packages={name: _version(name) for name in PACKAGES},
+        engine=facts,
+        engine_error=engine_error,
+        compilers={name: shutil.which(name) for name in COMPILERS},
+        hello_variants=hello.available(),
+        mode=mode,
+        mode_reason=reason,
+        fleet=fleet,
+        fleet_error=fleet_error,
+    )

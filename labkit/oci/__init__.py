@@ -1,0 +1,21 @@
+"""Images as data: build, write, read and safely extract FROM scratch images.
+
+Example:
+    >>> from labkit import oci
+    >>> img = oci.Image([[oci.Entry.file("hello", b"hi\\n")]], cmd=["/hello"])
+    >>> img.image_id.startswith("sha256:")
+    True
+"""
+from labkit.oci.build import build_cli
+from labkit.oci.digest import (DEFAULT_PATH_ENV, EMPTY_LAYER_DIFF_ID, EPOCH_1970,
+                               SCHEMA1_EMPTY_GZIP_DIGEST, SCRATCH_LAYER_ID)
+from labkit.oci.extract import extract
+from labkit.oci.image import Image
+from labkit.oci.reader import ImageInfo, LayerInfo, TarEntry, inspect
+from labkit.oci.tarlayer import Entry, layer_tar, tar_headers
+
+__all__ = [
+    "DEFAULT_PATH_ENV", "EMPTY_LAYER_DIFF_ID", "EPOCH_1970", "SCHEMA1_EMPTY_GZIP_DIGEST",
+    "SCRATCH_LAYER_ID", "Entry", "Image", "ImageInfo", "LayerInfo", "TarEntry",
+    "build_cli", "extract", "inspect", "layer_tar", "tar_headers",
+]

@@ -1,0 +1,267 @@
+"""A FROM scratch image as data: layers, config, manifest and index, built without an engine.
+
+The config JSON is written as BuildKit writes it (Go struct order, compact, empty
+lists as ``null``), so a zero-layer image predicts the ID the engine computes:
+``Image.buildkit_scratch(era).image_id`` equals ``docker build`` of ``FROM scratch``
+(20.10's BuildKit adds ``"OnBuild":null``; 26+/28 don't).
+
+Example:
+    >>> img = Image([[Entry.file("hello", b"hi\\n")]], cmd=["/hello"])
+    >>> img.diff_ids == [sha256_digest(layer_tar(img.layers[0]))]
+    True
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import BinaryIO
+
+from labkit.oci.digest import (DEFAULT_PATH_ENV, EPOCH_1970, OCI_CONFIG, OCI_INDEX, OCI_LAYER,
+                               OCI_MANIFEST, SCRATCH_LAYER_ID, go_json, hex_of, sha256_digest)
+from labkit.oci.tarlayer import ERAS, Entry, layer_tar, write_layer
+
+
+class _HashSink:
+    """A write-only file that only hashes and counts."""
+
+    def __init__(self):
+        self.hash, self.size = hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return len(data)
+
+
+@dataclasses.dataclass
+class Image:
+    """A FROM scratch image; every field has a deterministic default.
+
+    Args:
+        layers: each layer is a list of ``Entry``; ``[]`` is the empty image.
+        cmd, entrypoint, env, workdir: the config's Cmd, Entrypoint, Env, WorkingDir.
+        created: RFC 3339 time, ``EPOCH_1970`` by default; ``None`` writes ``null``.
+        author: the config's author.
+        era: ``"modern"`` (26+ bytes), ``"20.10"`` or ``"1.4"`` (pre-1.10 layout).
+        history: list of history dicts; ``None`` writes one entry per layer.
+        architecture: the config's architecture (``amd64``).
+
+    Example:
+        >>> Image().config_bytes()[:39]
+        b'{"architecture":"amd64","config":{},"cr'
+    """
+
+    layers: list[list[Entry]] = dataclasses.field(default_factory=list)
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    env: list[str] | None = None
+    workdir: str | None = None
+    created: str | None = EPOCH_1970
+    author: str | None = None
+    era: str = "modern"
+    history: list[dict] | None = None
+    architecture: str = "amd64"
+
+    def __post_init__(self):
+        if self.era not in ERAS:
+            raise ValueError(f"era must be one of {ERAS}, not {self.era!r}")
+        self._layer_facts: list[tuple[str, int]] | None = None
+
+    @classmethod
+    def buildkit_scratch(cls, era: str = "modern") -> "Image":
+        """The image ``docker build`` makes of a Dockerfile holding only ``FROM scratch``.
+
+        Example:
+            >>> Image.buildkit_scratch("20.10").image_id[:19]
+            'sha256:71de1148337f'
+        """
+        return cls(env=[DEFAULT_PATH_ENV], workdir="/", created=None, era=era)
+
+    # --- layers ------------------------------------------------------------------------
+    @property
+    def tar_era(self) -> str:
+        """The tar header era of the layers (1.4 layers use 20.10's headers)."""
+        return "modern" if self.era == "modern" else "20.10"
+
+    def write_layer(self, index: int, out: BinaryIO) -> int:
+        """Stream layer ``index``'s tar to ``out``; returns its size."""
+        return write_layer(self.layers[index], out, self.tar_era)
+
+    def _facts(self) -> list[tuple[str, int]]:
+        if self._layer_facts is None:
+            facts = []
+            for index in range(len(self.layers)):
+                sink = _HashSink()
+                self.write_layer(index, sink)
+                facts.append(("sha256:" + sink.hash.hexdigest(), sink.size))
+            self._layer_facts = facts
+        return self._layer_facts
+
+    @property
+    def diff_ids(self) -> list[str]:
+        """``sha256:`` of each uncompressed layer tar."""
+        return [digest for digest, _ in self._facts()]
+
+    @property
+    def layer_digests(self) -> list[str]:
+        """Blob digests of the layers (labkit writes them uncompressed: the diff_ids)."""
+        return self.diff_ids
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Bytes of each layer tar."""
+        return [size for _, size in self._facts()]
+
+    # --- config / manifest -------------------------------------------------------------
+    def _runtime_config(self) -> dict:
+        config = {}
+        for key, value in (("Env", self.env), ("Entrypoint", self.entrypoint),
+                           ("Cmd", self.cmd), ("WorkingDir", self.workdir)):
+            if value:
+                config[key] = list(value) if isinstance(value, (list, tuple)) else value
+        if self.era != "modern":
+            config["OnBuild"] = None
+        return config
+
+    def history_entries(self) -> list[dict]:
+        """The config's history: given, or one ``labkit build`` entry per layer."""
+        if self.history is not None:
+            return list(self.history)
+        entries = []
+        for layer in self.layers:
+            entry = {"created": self.created} if self.created else {}
+            entry["created_by"] = "labkit build: " + " ".join(e.path for e in layer)[:200]
+            entries.append(entry)
+        return entries
+
+    def config_dict(self) -> dict:
+        """The image config, in the key order BuildKit writes."""
+        config = {"architecture": self.architecture}
+        if self.author:
+            config["author"] = self.author
+        config["config"] = self._runtime_config()
+        config["created"] = self.created
+        config["history"] = self.history_entries() or None
+        config["os"] = "linux"
+        config["rootfs"] = {"type": "layers", "diff_ids": self.diff_ids or None}
+        return config
+
+    def config_bytes(self) -> bytes:
+        """The config blob; its sha256 is the image ID."""
+        return go_json(self.config_dict())
+
+    @property
+    def config_digest(self) -> str:
+        """``sha256:`` of the config blob."""
+        return sha256_digest(self.config_bytes())
+
+    @property
+    def image_id(self) -> str:
+        """The ID an engine shows: the config digest, or for era 1.4 the top v1 layer id."""
+        if self.era == "1.4":
+            return v1_chain(self)[-1][0]
+        return self.config_digest
+
+    def manifest_bytes(self) -> bytes:
+        """The OCI image manifest blob."""
+        manifest = {
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": self.config_digest,
+                       "size": len(self.config_bytes())},
+            "layers": [{"mediaType": OCI_LAYER, "digest": digest, "size": size}
+                       for digest, size in self._facts()],
+        }
+        return go_json(manifest)
+
+    def index_bytes(self, tag: str | None = None) -> bytes:
+        """The OCI ``index.json`` naming the manifest (``tag`` → ref.name annotation)."""
+        manifest = self.manifest_bytes()
+        descriptor = {"mediaType": OCI_MANIFEST, "digest": sha256_digest(manifest),
+                      "size": len(manifest)}
+        if tag:
+            name, ref = split_tag(tag)
+            descriptor["annotations"] = {"io.containerd.image.name": f"{name}:{ref}",
+                                         "org.opencontainers.image.ref.name": ref}
+        return go_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]})
+
+    def write(self, out, format: str = "docker-archive", tag: str | None = None):
+        """Write the image as ``docker-archive``, ``oci-archive`` or ``oci-dir``; returns the Path.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> Image().write(pathlib.Path(tempfile.mkdtemp()) / "empty.tar").name
+            'empty.tar'
+        """
+        from labkit.oci.writers import write_image
+
+        return write_image(self, out, format, tag)
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """``("hello", "latest")`` from ``hello`` or ``hello:latest`` (ports are not tags)."""
+    name, _, ref = tag.rpartition(":")
+    if not name or "/" in ref:
+        return tag, "latest"
+    return name, ref
+
+
+# --- the pre-1.10 (Docker 1.4) layout ------------------------------------------------
+SCRATCH_V1_JSON = {
+    "id": SCRATCH_LAYER_ID, "comment": "Imported from -",
+    "created": "2013-06-13T14:03:50.821769-07:00",
+    "container_config": {"Hostname": "", "Domainname": "", "User": "", "Memory": 0,
+                         "MemorySwap": 0, "CpuShares": 0, "AttachStdin": False,
+                         "AttachStdout": False, "AttachStderr": False, "PortSpecs": None,
+                         "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+                         "Cmd": None, "Dns": None, "Image": "", "Volumes": None,
+                         "VolumesFrom": "", "Entrypoint": None},
+    "docker_version": "0.4.0", "architecture": "x86_64", "Size": 0,
+}
+
+
+def v1_chain(image: Image) -> list[tuple[str, bytes, int | None]]:
+    """The v1 layers bottom-up as ``(id, json bytes, labkit layer index or None)``.
+
+    The chain starts at the pre-1.5 scratch layer; an image with no layers gets one
+    empty layer on top, to carry its config.
+    """
+    chain = [(SCRATCH_LAYER_ID, go_json(SCRATCH_V1_JSON), None)]
+    indexes = list(range(len(image.layers))) or [None]
+    config = {"Env": image.env, "Cmd": image.cmd, "WorkingDir": image.workdir or "",
+              "Entrypoint": image.entrypoint}
+    history = image.history_entries()
+    for position, index in enumerate(indexes):
+        diff_id = image.diff_ids[index] if index is not None else sha256_digest(layer_tar([]))
+        created_by = history[position].get("created_by", "") if position < len(history) else ""
+        body = {"parent": chain[-1][0], "created": image.created or EPOCH_1970,
+                "container_config": {"Cmd": ["/bin/sh", "-c", "#(nop) " + created_by]},
+                "config": config, "architecture": image.architecture, "os": "linux"}
+        layer_id = hashlib.sha256(go_json(body) + diff_id.encode()).hexdigest()
+        chain.append((layer_id, go_json({"id": layer_id, **body}), index))
+    return chain
+
+
+def v1_empty_layer() -> bytes:
+    """The layer.tar of a layer with no files (1024 NUL bytes)."""
+    return layer_tar([])
+
+
+def config_blob_name(image: Image) -> str:
+    """Member name of the config in a docker-archive (``<hex>.json``)."""
+    return hex_of(image.config_digest) + ".json"
+
+
+def docker_manifest(image: Image, tag: str | None) -> bytes:
+    """``manifest.json`` of a docker-archive."""
+    layers = [hex_of(d) + "/layer.tar" for d in image.diff_ids]
+    tags = [":".join(split_tag(tag))] if tag else None
+    return go_json([{"Config": config_blob_name(image), "RepoTags": tags, "Layers": layers}])
+
+
+def repositories(tag: str | None, top_id: str) -> bytes:
+    """The ``repositories`` file: ``{"name": {"tag": top layer id}}``."""
+    if not tag:
+        return b"{}"
+    name, ref = split_tag(tag)
+    return go_json({name: {ref: top_id}})
+

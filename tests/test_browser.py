@@ -1,0 +1,166 @@
+"""The widgets in a real browser: JupyterLab + Debian's headless Chromium, driven by Playwright.
+
+Runs ``tests/data/explorer.ipynb`` in JupyterLab, picks a layer in the layer explorer and
+an engine in the engine picker, and checks what the page shows. Screenshots go to
+``test-output/browser/`` (CI keeps them as artifacts).
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import need
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-proxy-server"]
+SCREENSHOTS = ROOT / "test-output" / "browser"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def lab(tmp_path):
+    """A JupyterLab on a free port serving a copy of the test notebook: yields its URL."""
+    if not CHROMIUM.exists():
+        need("browser", "Debian's chromium is not installed (apt-get install chromium)")
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(ROOT / "tests" / "data" / "explorer.ipynb", root)
+    port, token = free_port(), secrets.token_hex(16)
+    state = tmp_path / "jupyter"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(state / "config"),
+           "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}",
+               f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(tmp_path / "jupyterlab.log", "wb")
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield f"{base}/lab/tree/explorer.ipynb?token={token}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.fixture()
+def page(lab):
+    """A Chromium page (Debian's binary, no Playwright download) with the notebook open."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("browser", "the playwright package is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(lab)
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   state="attached", timeout=90_000)
+            yield page
+            shoot(page, "last")  # the final state, whatever happened
+        finally:
+            browser.close()
+
+
+def shoot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def file_rows(page) -> list[tuple[str, str]]:
+    rows = page.locator(".labkit-layer-explorer .labkit-layer-files .labkit-file-row")
+    return [(r.get_attribute("data-change"), r.get_attribute("data-path")) for r in rows.all()]
+
+
+def run_all_cells(page) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # A fresh JupyterLab may first ask which kernel to start: take the notebook's own.
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    try:
+        dialog.wait_for(timeout=15_000)
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        dialog.wait_for(state="detached")
+    except PlaywrightTimeout:
+        pass
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
+
+
+def test_layer_explorer_and_engine_picker_in_chromium(page):
+    run_all_cells(page)
+    explorer = page.locator(".labkit-layer-explorer")
+    explorer.wait_for(timeout=120_000)
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert "2 layers" in explorer.locator(".labkit-explorer-summary").inner_text()
+
+    select = explorer.locator(".labkit-layer-select select")
+    options = [o.replace("\xa0", " ").strip() for o in select.locator("option").all_inner_texts()]
+    assert [o.split(" · ")[0] for o in options] == ["layer 0", "layer 1"]
+    page.wait_for_function("document.querySelectorAll('.labkit-layer-explorer .labkit-file-row').length > 0")
+    assert file_rows(page) == [("added", "etc"), ("added", "etc/motd"), ("added", "hello")]
+    shoot(page, "explorer-layer-0")
+
+    select.select_option(index=1)
+    page.wait_for_selector(".labkit-layer-explorer .labkit-file-row[data-change='deleted']")
+    assert file_rows(page) == [("added", "etc/issue"), ("deleted", "etc/motd")]
+    deleted = explorer.locator(".labkit-file-row[data-change='deleted']").inner_text()
+    assert "etc/.wh.motd" in deleted and "8 B" in deleted
+    shoot(page, "explorer-layer-1")
+
+    picker = page.locator(".labkit-engine-picker")
+    view = picker.locator(".labkit-engine-view")
+    view.locator("table.labkit-table").wait_for()
+    assert view.locator("tbody tr").count() == 2
+    picker.locator(".labkit-engine-select select").select_option(index=1)
+    page.wait_for_function(
+        "document.querySelectorAll('.labkit-engine-view table.labkit-table tbody tr').length === 1")
+    assert "28.5.2" in view.locator("tbody").inner_text()
+    shoot(page, "engine-picker")

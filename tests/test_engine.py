@@ -1,0 +1,237 @@
+"""labkit.engine against the real engine at DOCKER_HOST (no mocks), and the required
+end-to-end test: the hello image built by labkit.oci and by `docker build`."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from conftest import need, need_tool
+from labkit import engine as engine_mod
+from labkit import hello
+from labkit.errors import EngineError, EngineUnavailable
+
+pytestmark = pytest.mark.engine
+NOWHERE = "unix:///nonexistent/labkit-test.sock"
+DOCKERFILE = 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n'
+
+
+@pytest.fixture
+def hello_context(tmp_path):
+    """A build context: the tiny hello (mtime 0, mode 0755) and a FROM scratch Dockerfile."""
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    binary = hello.build("tiny", tmp_path / "hello")
+    os.utime(binary, (0, 0))
+    return tmp_path
+
+
+@pytest.fixture
+def busybox_image(engine, tmp_path_factory):
+    """A FROM scratch image holding only Debian's static busybox (to look inside)."""
+    busybox = need_tool("busybox")
+    if not hello.describe(os.path.realpath(busybox)).static:
+        need("tools", "busybox is not static (install busybox-static)")
+    context = tmp_path_factory.mktemp("busybox")
+    shutil.copy(busybox, context / "busybox")
+    (context / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
+                                        'ENTRYPOINT ["/bin/busybox"]\n')
+    image = engine.build(context, "labkit-test/busybox:latest")
+    yield image
+    engine.remove(image)
+
+
+# --- connecting -------------------------------------------------------------------------
+def test_no_engine_is_a_quick_one_line_error():
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable) as caught:
+        engine_mod.connect(NOWHERE)
+    assert time.monotonic() - started < 5
+    assert str(caught.value) == (f"no Docker engine answered at {NOWHERE}; "
+                                 "start Docker, or run the lab offline")
+    assert engine_mod.try_connect(NOWHERE) is None
+
+
+def test_docker_host_is_the_default(engine, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", engine.base_url)
+    assert engine_mod.connect().base_url == engine.base_url
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)
+    assert engine_mod.try_connect() is None
+
+
+def test_facts_agree_with_the_docker_cli(engine):
+    facts = engine.facts
+    assert re.fullmatch(r"\d+\.\d+", facts.api_version)
+    assert facts.storage_driver and facts.os.startswith("linux/")
+    if facts.containerd_store:
+        assert facts.storage_driver in ("overlayfs", "native", "stargz", "zfs", "btrfs")
+    cli = shutil.which("docker")
+    if cli:
+        import subprocess
+        server = subprocess.run([cli, "version", "--format", "{{.Server.Version}}"],
+                                env=engine.cli_env(), capture_output=True, text=True)
+        if server.returncode == 0:
+            assert server.stdout.strip() == facts.version
+    assert set(facts.to_dict()) == {"base_url", "version", "api_version", "storage_driver",
+                                    "containerd_store", "buildkit", "os", "kernel"}
+
+
+# --- build, run ---------------------------------------------------------------------------
+def test_legacy_and_buildkit_builds_give_the_same_layer(engine, hello_context):
+    if not engine.facts.buildkit:
+        need("engine", "no docker CLI here can build with BuildKit for this engine")
+    legacy = engine.build(hello_context, "labkit-test/hello:legacy", builder="legacy")
+    buildkit = engine.build(hello_context, "labkit-test/hello:buildkit", builder="buildkit")
+    try:
+        layers = [engine.inspect(i)["RootFS"]["Layers"] for i in (legacy, buildkit)]
+        assert len(layers[0]) == 1 and layers[0] == layers[1]
+        for image in (legacy, buildkit):
+            result = engine.run(image)
+            assert (result.exit_code, result.stdout, result.stderr) == (0, hello.DEFAULT_MESSAGE, b"")
+            assert engine.inspect(image)["Config"]["Labels"] == {engine_mod.LABEL: "1"}
+    finally:
+        engine.cleanup()
+
+
+def test_a_failing_build_raises_the_builders_error(engine, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY missing-file /x\n")
+    with pytest.raises(EngineError, match="legacy build of labkit-test/broken failed: .*missing-file"):
+        engine.build(tmp_path, "labkit-test/broken", builder="legacy")
+    if engine.facts.buildkit:
+        with pytest.raises(EngineError, match="BuildKit build of labkit-test/broken failed: .*missing-file"):
+            engine.build(tmp_path, "labkit-test/broken", builder="buildkit")
+
+
+def test_run_is_locked_down(engine, busybox_image):
+    def run(*args):
+        result = engine.run(busybox_image, list(args))
+        assert result.error is None, result.error
+        return result
+
+    status = run("cat", "/proc/self/status").stdout.decode()
+    assert re.search(r"^CapEff:\s+0+$", status, re.M)
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
+    interfaces = run("cat", "/proc/net/dev").stdout.decode()
+    assert re.findall(r"^\s*(\w+):", interfaces, re.M) == ["lo"]
+    touch = run("touch", "/written")
+    assert touch.exit_code != 0 and b"Read-only file system" in touch.stderr
+    limits = run("cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max")
+    if limits.exit_code == 0:                           # cgroup v2 is visible inside
+        assert limits.stdout.split() == [str(64 * 1024 * 1024).encode(), b"64"]
+    split = run("sh", "-c", "printf out; printf err >&2; exit 3")
+    assert (split.exit_code, split.stdout, split.stderr) == (3, b"out", b"err")
+    assert not engine.api.containers(all=True, filters={"ancestor": busybox_image})
+
+
+def test_run_times_out_and_removes_the_container(engine, busybox_image):
+    started = time.monotonic()
+    result = engine.run(busybox_image, ["sleep", "30"], timeout=2)
+    assert time.monotonic() - started < 15
+    assert (result.exit_code, result.error) == (None, "timed out after 2 s")
+    assert not engine.api.containers(all=True, filters={"ancestor": busybox_image})
+
+
+def test_a_container_that_cannot_start_gives_a_result(engine, tmp_path):
+    if hello.available()["dynamic"]:
+        need("tools", hello.available()["dynamic"])
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    hello.build("dynamic", tmp_path / "hello")
+    image = engine.build(tmp_path, "labkit-test/dynamic:latest")
+    try:
+        result = engine.run(image)
+        assert not result.ok
+        said = (result.error or "") + result.stderr.decode()
+        assert "no such file or directory" in said
+        missing = engine.run(image, ["/not-there"])
+        assert missing.exit_code is None and "/not-there" in missing.error
+    finally:
+        engine.remove(image)
+
+
+# --- save, load, inspect, history, sizes, cleanup -------------------------------------------
+def test_save_load_inspect_history(engine, hello_context, tmp_path):
+    image = engine.build(hello_context, "labkit-test/hello:saved")
+    saved = engine.save("labkit-test/hello:saved", tmp_path / "saved.tar")
+    assert saved.stat().st_size > 0
+    engine.remove("labkit-test/hello:saved")
+    assert engine.load(saved) in (["labkit-test/hello:saved"], [image])
+    assert engine.inspect("labkit-test/hello:saved")["Id"] == image
+    rows = engine.history(image)
+    assert rows[0]["Id"] == image and any("COPY" in row["CreatedBy"] for row in rows)
+    listed = engine.listed_size(image)
+    assert listed >= len(hello.tiny_elf())
+    engine.cleanup()
+    with pytest.raises(EngineError, match="cannot inspect labkit-test/hello:saved"):
+        engine.inspect("labkit-test/hello:saved")
+
+
+def test_load_refusal_carries_the_engines_words(engine, tmp_path):
+    (tmp_path / "junk.tar").write_bytes(b"this is not a tarball" * 100)
+    with pytest.raises(EngineError, match="the engine refused junk.tar: ") as caught:
+        engine.load(tmp_path / "junk.tar")
+    assert "\n" not in str(caught.value)
+
+
+def test_import_tar_makes_a_one_layer_image(engine, tmp_path):
+    import tarfile
+    binary = hello.build("tiny", tmp_path / "hello")
+    with tarfile.open(tmp_path / "rootfs.tar", "w") as tar:
+        tar.add(binary, arcname="hello")
+    image = engine.import_tar(tmp_path / "rootfs.tar", "labkit-test/imported:latest")
+    assert image.startswith("sha256:")
+    assert len(engine.inspect(image)["RootFS"]["Layers"]) == 1
+    result = engine.run(image, ["/hello"])
+    assert result.stdout == hello.DEFAULT_MESSAGE
+    engine.cleanup()
+    assert not engine.api.images(name="labkit-test/imported")
+
+
+def test_cleanup_leaves_nothing_labelled(engine, hello_context):
+    engine.build(hello_context, "labkit-test/hello:labelled")
+    engine.build(hello_context, "labkit-test/hello:unlabelled", label=False)
+    assert engine.cleanup() >= 2
+    assert not engine.api.images(filters={"label": engine_mod.LABEL})
+    assert not engine.api.containers(all=True, filters={"label": engine_mod.LABEL})
+    assert not engine.api.images(name="labkit-test/hello")
+
+
+# --- end to end: labkit's builder vs docker build ------------------------------------------
+def test_labkit_image_and_docker_build_have_the_same_layer(engine, hello_context, tmp_path):
+    """Build the hello image with labkit.oci and with `docker build` (legacy and BuildKit)
+    from the same file; all run, and their layers are byte-identical when labkit writes
+    the tar headers of the engine's era."""
+    oci = pytest.importorskip("labkit.oci")
+    major = int(engine.facts.version.split(".")[0])
+    era = "20.10" if major < 23 else "modern"
+    data = (hello_context / "hello").read_bytes()
+    image = oci.Image(layers=[[oci.Entry.file("/hello", data, mode=0o755)]], cmd=["/hello"],
+                      era=era)
+    archive = image.write(tmp_path / "hello.tar", "docker-archive", tag="labkit-test/hello:labkit")
+    try:
+        assert engine.load(archive) == ["labkit-test/hello:labkit"]
+        built = {"labkit": "labkit-test/hello:labkit",
+                 "legacy": engine.build(hello_context, "labkit-test/hello:legacy")}
+        if engine.facts.buildkit:
+            built["buildkit"] = engine.build(hello_context, "labkit-test/hello:buildkit",
+                                             builder="buildkit")
+        else:
+            need("engine", "no docker CLI here can build with BuildKit for this engine")
+        for name, ref in built.items():
+            result = engine.run(ref)
+            assert (result.exit_code, result.stdout) == (0, hello.DEFAULT_MESSAGE), name
+        layers = {name: engine.inspect(ref)["RootFS"]["Layers"] for name, ref in built.items()}
+        assert layers["labkit"] == image.diff_ids
+        assert layers["legacy"] == layers["buildkit"] == image.diff_ids, (era, layers)
+    finally:
+        engine.cleanup()
+
+
+def test_buildkit_without_a_usable_cli_says_what_to_install(engine, hello_context):
+    other = engine_mod.connect(engine.base_url, docker_cli="/nonexistent/docker")
+    assert other.facts.buildkit is False
+    with pytest.raises(EngineError, match="no docker CLI here builds with BuildKit.*buildx"):
+        other.build(hello_context, "labkit-test/hello:never", builder="buildkit")
+    with pytest.raises(EngineError, match="unknown builder"):
+        other.build(hello_context, "labkit-test/hello:never", builder="kaniko")

@@ -1,0 +1,213 @@
+"""labkit.hello: the tiny ELF (run natively, under qemu, and FROM scratch), the compiled
+variants, and describe()."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from conftest import need, need_tool
+from labkit import hello
+from labkit.errors import LabkitError, MissingTool
+
+MESSAGES = [
+    b"",
+    hello.DEFAULT_MESSAGE,
+    b'quotes " backslash \\ trigraph ??= NUL \x00 high \xff\n',
+    bytes(range(256)),
+    b"line\n" * 20_000,          # 100,000 bytes: more than one pipe buffer, the loop shape
+]
+
+
+def run_native(path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(path)], capture_output=True, timeout=10)
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: f"{len(m)}B")
+def test_tiny_x86_64_writes_exactly_the_message(tmp_path, message):
+    path = hello.build("tiny", tmp_path / "hello", message)
+    done = run_native(path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, message, b"")
+
+
+@pytest.mark.parametrize("arch", hello.ARCHES)
+def test_tiny_overhead_is_at_most_160_bytes(arch):
+    for message in MESSAGES[:4]:
+        assert len(hello.tiny_elf(message, arch)) - len(message) <= 160
+
+
+def test_tiny_exits_1_when_stdout_is_closed(tmp_path):
+    path = hello.build("tiny", tmp_path / "hello")
+    done = subprocess.run([str(path)], stdout=subprocess.DEVNULL, timeout=10,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == 1
+
+
+def test_tiny_is_deterministic():
+    assert hello.tiny_elf(b"same\n") == hello.tiny_elf(b"same\n")
+    assert hello.tiny_elf(b"a\n") != hello.tiny_elf(b"b\n")
+
+
+@pytest.mark.parametrize("arch, machine", [("x86_64", "EM_X86_64"), ("aarch64", "EM_AARCH64")])
+def test_tiny_is_a_well_formed_elf(tmp_path, arch, machine):
+    path = hello.build("tiny", tmp_path / "hello", arch=arch)
+    with path.open("rb") as stream:
+        elf = ELFFile(stream)
+        assert (elf["e_type"], elf["e_machine"], elf.elfclass) == ("ET_EXEC", machine, 64)
+        (segment,) = list(elf.iter_segments())
+        assert segment["p_type"] == "PT_LOAD"
+        assert segment["p_filesz"] == path.stat().st_size
+        start = segment["p_vaddr"]
+        assert start < elf["e_entry"] < start + segment["p_memsz"]
+        assert segment["p_vaddr"] % segment["p_align"] == segment["p_offset"] % segment["p_align"]
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("arch, words", [("x86_64", "x86-64"), ("aarch64", "ARM aarch64")])
+def test_file_command_accepts_tiny(tmp_path, arch, words):
+    file_cmd = need_tool("file")
+    path = hello.build("tiny", tmp_path / "hello", arch=arch)
+    out = subprocess.run([file_cmd, "-b", str(path)], capture_output=True, text=True).stdout
+    assert out.startswith("ELF 64-bit LSB executable") and words in out and "statically linked" in out
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("message", [hello.DEFAULT_MESSAGE, b"", MESSAGES[-1]],
+                         ids=["default", "empty", "large"])
+def test_tiny_aarch64_runs_under_qemu(tmp_path, message):
+    qemu = need_tool("qemu-aarch64-static")
+    path = hello.build("tiny", tmp_path / "hello", message, arch="aarch64")
+    done = subprocess.run([qemu, str(path)], capture_output=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, message)
+
+
+@pytest.mark.engine
+def test_tiny_runs_from_scratch_on_the_engine(engine, tmp_path):
+    (tmp_path / "Dockerfile").write_text('FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n')
+    hello.build("tiny", tmp_path / "hello", MESSAGES[2])
+    image = engine.build(tmp_path, "labkit-test/tiny-hello:latest")
+    try:
+        result = engine.run(image)
+        assert (result.exit_code, result.stdout, result.error) == (0, MESSAGES[2], None)
+    finally:
+        engine.remove(image)
+
+
+# --- compiled variants ------------------------------------------------------------------
+COMPILED = [v for v in hello.VARIANTS if v != "tiny"]
+
+
+def _need_variant(variant: str) -> None:
+    need_tool("musl-gcc" if variant == "musl-static" else "gcc")
+    reason = hello.available()[variant]
+    if reason:
+        need("tools", reason)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("variant", COMPILED)
+def test_compiled_variant_writes_the_message(tmp_path, variant):
+    _need_variant(variant)
+    message = MESSAGES[2]
+    path = hello.build(variant, tmp_path / "hello", message)
+    done = run_native(path)
+    assert (done.returncode, done.stdout) == (0, message)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("variant", COMPILED)
+def test_compiled_variant_is_reproducible(tmp_path, variant):
+    _need_variant(variant)
+    first = hello.build(variant, tmp_path / "a").read_bytes()
+    second = hello.build(variant, tmp_path / "b").read_bytes()
+    assert first == second
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("variant, static", [("nostdlib", True), ("musl-static", True),
+                                             ("glibc-static", True), ("dynamic", False)])
+def test_describe_compiled_variants(tmp_path, variant, static):
+    _need_variant(variant)
+    info = hello.describe(hello.build(variant, tmp_path / "hello"))
+    assert (info.arch, info.static, info.stripped, info.message_len) == ("x86_64", static, True, None)
+    assert (info.interpreter is None) == static
+    if not static:
+        assert info.interpreter.startswith("/lib") and "ld-linux" in info.interpreter
+        assert "dynamic ELF (interpreter /lib" in info.summary()
+
+
+def test_missing_compiler_names_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))          # nothing on PATH
+    with pytest.raises(MissingTool, match="musl-tools"):
+        hello.build("musl-static", tmp_path / "hello")
+    with pytest.raises(MissingTool, match="install the Debian package gcc"):
+        hello.build("dynamic", tmp_path / "hello")
+    assert not (tmp_path / "hello").exists()
+    reasons = hello.available()
+    assert reasons["tiny"] is None and all(reasons[v] for v in COMPILED)
+
+
+def test_unknown_variant_and_arch_are_refused(tmp_path):
+    with pytest.raises(LabkitError, match="unknown hello variant"):
+        hello.build("busybox", tmp_path / "hello")
+    with pytest.raises(LabkitError, match="unknown architecture"):
+        hello.tiny_elf(b"x", "riscv64")
+
+
+def test_c_string_escapes_every_unsafe_byte():
+    assert hello.c_string(b'a"\\?\n\x00\xff9') == '"a\\042\\134\\077\\012\\000\\3779"'
+
+
+def test_c_source_is_the_package_file():
+    assert "MESSAGE" in hello.C_SOURCE and "_start" in hello.C_SOURCE
+
+
+# --- describe ---------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", hello.ARCHES)
+@pytest.mark.parametrize("message", [b"", hello.DEFAULT_MESSAGE, MESSAGES[-1]],
+                         ids=["empty", "default", "large"])
+def test_describe_recognises_the_tiny_hello(tmp_path, arch, message):
+    info = hello.describe(hello.build("tiny", tmp_path / "hello", message, arch=arch))
+    assert (info.arch, info.static, info.interpreter, info.stripped) == (arch, True, None, True)
+    assert info.message_len == len(message)
+    assert f"overhead {info.size - len(message)}" in info.summary()
+
+
+def test_describe_a_system_binary():
+    info = hello.describe(os.path.realpath(sys.executable))
+    assert info.message_len is None and info.size > 0
+
+
+def test_describe_refuses_what_is_not_elf(tmp_path):
+    (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")
+    with pytest.raises(LabkitError, match="not an ELF"):
+        hello.describe(tmp_path / "script")
+    with pytest.raises(LabkitError, match="cannot read"):
+        hello.describe(tmp_path / "missing")
+    (tmp_path / "truncated").write_bytes(hello.tiny_elf()[:40])
+    with pytest.raises(LabkitError, match="not an ELF"):
+        hello.describe(tmp_path / "truncated")
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("variant", ["nostdlib", "glibc-static"])
+def test_compiled_aarch64_variant_runs_under_qemu(tmp_path, variant):
+    need_tool("aarch64-linux-gnu-gcc")
+    qemu = need_tool("qemu-aarch64-static")
+    reason = hello.available("aarch64")[variant]
+    if reason:
+        need("tools", reason)
+    path = hello.build(variant, tmp_path / "hello", MESSAGES[2], arch="aarch64")
+    assert hello.describe(path).arch == "aarch64"
+    done = subprocess.run([qemu, str(path)], capture_output=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, MESSAGES[2])
+
+
+def test_musl_static_for_another_arch_is_refused(tmp_path):
+    other = "aarch64" if platform.machine() in ("x86_64", "amd64") else "x86_64"
+    with pytest.raises(MissingTool, match=f"musl-static for {other}"):
+        hello.build("musl-static", tmp_path / "hello", arch=other)

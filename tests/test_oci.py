@@ -1,0 +1,243 @@
+"""labkit.oci without any engine: layer bytes, config bytes, writers, reader, extract."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from labkit import oci
+from labkit.errors import BadImage, DigestMismatch, LabkitError
+from labkit.oci.digest import go_json, sha256_digest
+
+DATA = Path(__file__).parent / "data"
+HI = oci.Entry.file("hi", b"hello\n", mode=0o755, mtime=1000000000)
+HI_DIFF_ID = {"20.10": "sha256:8b708e5fb9dd56153903afd4a3ebddf786218f070d27d6c10472e46193ff79a9",
+              "modern": "sha256:4bd8761bf792f1e5e73634c254d481dd041770f4b65fe75969a242aa6ea03c1b"}
+
+
+# --- layer tars ----------------------------------------------------------------------
+@pytest.mark.parametrize("era, fixture", [("20.10", "save-20.10-hi.tar"), ("modern", "save-28.5-hi.tar")])
+def test_layer_is_byte_identical_to_the_engines(era, fixture):
+    info = oci.inspect(DATA / fixture)
+    assert info.layers[0].diff_id == HI_DIFF_ID[era]
+    layer = oci.layer_tar([HI], era=era)
+    assert sha256_digest(layer) == HI_DIFF_ID[era]
+
+
+def test_tar_headers_show_what_differs_between_eras():
+    old, new = (oci.tar_headers(oci.layer_tar([HI], era=e))[0] for e in ("20.10", "modern"))
+    differ = {k for k in old if old[k] != new[k]}
+    assert differ == {"mode", "uname", "gname", "chksum"}
+    assert (old["mode"], new["mode"]) == ("0100755", "0000755")
+    assert (old["uname"], new["uname"]) == ("root", "")
+    assert oci.tar_headers(oci.layer_tar([HI]))[-1] == {"offset": 1024, "zero_blocks": 2}
+
+
+def test_empty_layer_is_1024_nul_bytes():
+    assert sha256_digest(oci.layer_tar([])) == oci.EMPTY_LAYER_DIFF_ID
+
+
+def test_entries_follow_dockers_walk_order_and_kinds():
+    layer = oci.layer_tar([oci.Entry.file("a.txt", b"1"), oci.Entry.dir("a"),
+                           oci.Entry.file("a/b", b"2"), oci.Entry.symlink("l", "a/b"),
+                           oci.Entry.hardlink("h", "a/b")])
+    names = [(m.name, m.type) for m in tarfile.open(fileobj=io.BytesIO(layer))]
+    assert names == [("a", b"5"), ("a/b", b"0"), ("a.txt", b"0"), ("h", b"1"), ("l", b"2")]
+
+
+def test_long_paths_use_the_ustar_prefix():
+    deep = "d" * 90 + "/" + "f" * 60
+    member = next(iter(tarfile.open(fileobj=io.BytesIO(oci.layer_tar([oci.Entry.file(deep, b"x")])))))
+    assert member.name == deep
+
+
+# --- config / ids --------------------------------------------------------------------
+@pytest.mark.parametrize("era, fixture", [("20.10", "scratch-config-20.10.json"),
+                                          ("modern", "scratch-config-28.5.json")])
+def test_zero_layer_buildkit_config_is_byte_identical(era, fixture):
+    expected = (DATA / fixture).read_bytes()
+    image = oci.Image.buildkit_scratch(era)
+    assert image.config_bytes() == expected
+    assert image.image_id == "sha256:" + hashlib.sha256(expected).hexdigest()
+
+
+def test_config_has_cmd_entrypoint_and_epoch():
+    config = json.loads(oci.Image([[HI]], cmd=["/hi"], entrypoint=["/sh"]).config_bytes())
+    assert config["config"] == {"Entrypoint": ["/sh"], "Cmd": ["/hi"]}
+    assert config["created"] == oci.EPOCH_1970
+    assert config["rootfs"]["diff_ids"] == [HI_DIFF_ID["modern"]]
+
+
+def test_go_json_escapes_like_go():
+    assert go_json({"a": "<&>"}) == b'{"a":"\\u003c\\u0026\\u003e"}'
+
+
+# --- writers -------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
+@pytest.mark.parametrize("era", ["modern", "20.10"])
+def test_same_inputs_give_byte_identical_output(tmp_path, fmt, era):
+    def build(name):
+        return oci.Image([[HI]], cmd=["/hi"], era=era).write(tmp_path / name, fmt, tag="hi:1")
+    assert build("a.tar").read_bytes() == build("b.tar").read_bytes()
+
+
+def test_oci_dir_is_a_valid_layout(tmp_path):
+    out = oci.Image([[HI]]).write(tmp_path / "layout", "oci-dir", tag="hi:v1")
+    assert json.loads((out / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
+    index = json.loads((out / "index.json").read_text())
+    annotation = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+    assert annotation == "v1"
+    for blob in (out / "blobs" / "sha256").iterdir():
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name
+
+
+def test_era_14_layout_has_scratch_parent_and_no_manifest(tmp_path):
+    out = oci.Image([[HI]], era="1.4").write(tmp_path / "old.tar", tag="hi")
+    names = tarfile.open(out).getnames()
+    assert "manifest.json" not in names and "repositories" in names
+    assert f"{oci.SCRATCH_LAYER_ID}/layer.tar" in names
+    info = oci.inspect(out)
+    assert info.format == "docker-v1" and len(info.layers) == 2
+    assert info.layers[0].diff_id == oci.EMPTY_LAYER_DIFF_ID
+    assert info.files == {"hi": 6}
+    with pytest.raises(LabkitError, match="era 1.4"):
+        oci.Image(era="1.4").write(tmp_path / "x", "oci-dir")
+
+
+# --- reader --------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt, expected", [("docker-archive", "docker-archive"),
+                                           ("oci-archive", "oci-layout"), ("oci-dir", "oci-layout")])
+def test_inspect_reads_what_labkit_writes(tmp_path, fmt, expected):
+    image = oci.Image([[HI], [oci.Entry.file("etc/motd", b"hi there")]], cmd=["/hi"])
+    info = oci.inspect(image.write(tmp_path / "img", fmt, tag="hi:latest"))
+    assert info.format == expected
+    assert info.config_digest == image.config_digest
+    assert [layer.diff_id for layer in info.layers] == image.diff_ids
+    assert info.files == {"hi": 6, "etc/motd": 8}
+    assert info.repo_tags and "hi" in info.repo_tags[0]
+    data = info.to_dict()
+    assert {"format", "config_digest", "layers", "history", "files"} <= set(data)
+    assert data["layers"][0]["size"] == 2048 and data["layers"][0]["files"] == {"hi": 6}
+    assert "hi" in info.text()
+
+
+def test_inspect_reads_the_engines_saves():
+    old, new = oci.inspect(DATA / "save-20.10-hi.tar"), oci.inspect(DATA / "save-28.5-hi.tar")
+    assert (old.format, new.format) == ("docker-archive", "oci-layout")
+    assert old.files == new.files == {"hi": 6}
+    assert new.repo_tags == ["h1x:tiny-buildkit"]
+
+
+def _oci_with_gzip_layers(tmp_path, layers: list[list[oci.Entry]]) -> Path:
+    """An OCI layout whose layers are gzip blobs (as registries store them)."""
+    image = oci.Image(layers)
+    root = tmp_path / "gz"
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    descriptors = []
+    for layer in layers:
+        blob = gzip.compress(oci.layer_tar(layer), mtime=0)
+        (blobs / sha256_digest(blob)[7:]).write_bytes(blob)
+        descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                            "digest": sha256_digest(blob), "size": len(blob)})
+    config = image.config_bytes()
+    (blobs / sha256_digest(config)[7:]).write_bytes(config)
+    manifest = go_json({"schemaVersion": 2, "config": {
+        "mediaType": "application/vnd.oci.image.config.v1+json",
+        "digest": sha256_digest(config), "size": len(config)}, "layers": descriptors})
+    (blobs / sha256_digest(manifest)[7:]).write_bytes(manifest)
+    (root / "index.json").write_bytes(go_json({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": sha256_digest(manifest), "size": len(manifest)}]}))
+    (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    return root
+
+
+def test_gzip_layers_and_whiteouts_merge(tmp_path):
+    lower = [oci.Entry.file("a", b"1"), oci.Entry.file("d/x", b"22"), oci.Entry.file("d/y", b"3"),
+             oci.Entry.file("o/gone", b"4")]
+    upper = [oci.Entry.whiteout("a"), oci.Entry.opaque("o"), oci.Entry.file("o/new", b"55"),
+             oci.Entry.whiteout("d/x")]
+    info = oci.inspect(_oci_with_gzip_layers(tmp_path, [lower, upper]))
+    assert info.layers[0].compression == "gzip"
+    assert info.layers[0].diff_id == oci.Image([lower]).diff_ids[0]
+    assert info.files == {"d/y": 1, "o/new": 2}
+
+
+def test_digest_mismatch_is_refused(tmp_path):
+    out = oci.Image([[HI]]).write(tmp_path / "layout", "oci-dir")
+    layer = out / "blobs" / "sha256" / HI_DIFF_ID["modern"][7:]
+    layer.write_bytes(layer.read_bytes().replace(b"hello", b"HELLO"))
+    with pytest.raises(DigestMismatch, match="expected"):
+        oci.inspect(out)
+
+
+def test_inspect_never_writes(tmp_path):
+    out = oci.Image([[HI]]).write(tmp_path / "img.tar")
+    before = sorted(tmp_path.rglob("*"))
+    oci.inspect(out)
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_not_an_image(tmp_path):
+    (tmp_path / "x.tar").write_bytes(b"not a tar at all" * 100)
+    with pytest.raises(BadImage):
+        oci.inspect(tmp_path / "x.tar")
+
+
+# --- build_cli / extract -------------------------------------------------------------
+def test_build_cli_takes_the_files_mode(tmp_path):
+    src = tmp_path / "hello"
+    src.write_bytes(b"#!hello")
+    src.chmod(0o750)
+    out = oci.build_cli([f"{src}:/usr/bin/hello"], ["/usr/bin/hello"], None, "h:1",
+                        "docker-archive", "modern", tmp_path / "o.tar")
+    info = oci.inspect(out)
+    assert info.layers[0].entries[0].mode == 0o750
+    assert info.config["config"]["Cmd"] == ["/usr/bin/hello"]
+    with pytest.raises(LabkitError, match="SRC:DEST"):
+        oci.build_cli(["nocolon"], None, None, None, "docker-archive", "modern", tmp_path / "p")
+
+
+def test_extract_writes_the_merged_tree(tmp_path):
+    layers = [[oci.Entry.file("a", b"1"), oci.Entry.dir("d"), oci.Entry.file("d/x", b"2"),
+               oci.Entry.symlink("d/up", "../a"), oci.Entry.symlink("abs", "/d/x")],
+              [oci.Entry.whiteout("a"), oci.Entry.hardlink("d/h", "d/x")]]
+    tar = oci.Image(layers).write(tmp_path / "img.tar")
+    written = oci.extract(tar, tmp_path / "root")
+    root = tmp_path / "root"
+    assert {p.relative_to(root).as_posix() for p in written} == {"d", "d/x", "d/up", "abs", "d/h"}
+    assert not (root / "a").exists()
+    assert (root / "abs").resolve() == (root / "d" / "x").resolve()
+    assert (root / "d" / "h").read_bytes() == b"2"
+    with pytest.raises(LabkitError, match="not an empty folder"):
+        oci.extract(tar, root)
+
+
+def test_nested_index_picks_the_complete_amd64_image(tmp_path):
+    """As the containerd image store saves: index -> index -> manifests (some absent)."""
+    out = oci.Image([[HI]]).write(tmp_path / "layout", "oci-dir")
+    index = json.loads((out / "index.json").read_text())
+    manifest = index["manifests"][0]
+    absent = {"mediaType": manifest["mediaType"], "digest": "sha256:" + "0" * 64, "size": 1,
+              "platform": {"architecture": "arm64", "os": "linux"}}
+    inner = go_json({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": [absent, {**manifest, "platform": {"architecture": "amd64",
+                                                                     "os": "linux"}}]})
+    (out / "blobs" / "sha256" / sha256_digest(inner)[7:]).write_bytes(inner)
+    index["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                           "digest": sha256_digest(inner), "size": len(inner)}]
+    (out / "index.json").write_bytes(go_json(index))
+    assert oci.inspect(out).files == {"hi": 6}
+
+
+def test_reads_tarballs_with_dot_slash_names(tmp_path):
+    layout = oci.Image([[HI]]).write(tmp_path / "layout", "oci-dir")
+    with tarfile.open(tmp_path / "dot.tar", "w") as tf:
+        tf.add(layout, arcname=".")
+    assert oci.inspect(tmp_path / "dot.tar").format == "oci-layout"

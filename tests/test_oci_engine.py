@@ -1,0 +1,144 @@
+"""labkit.oci against real engines: the bytes and IDs labkit predicts are the engine's.
+
+20.10 through the ``engine`` fixture (DOCKER_HOST or the default socket); 26+/28
+through the fleet (``labkit.fleet.endpoints()``), or ``LABKIT_ENGINE_28=unix:///…``
+(optionally with ``LABKIT_ENGINE_28_CLI`` / ``LABKIT_ENGINE_28_DOCKER_CONFIG`` for a
+docker CLI with buildx) as a fallback while developing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import need
+from labkit import hello, oci
+from labkit.errors import EngineError, LabkitError
+
+MTIME = 1_000_000_000
+MESSAGE = b"Hello from labkit's oci tests!\n"
+
+
+def _era(eng) -> str:
+    """The tar/config era an engine writes: 20.10 (measured on 20.10.24) or modern."""
+    return "20.10" if int(eng.facts.version.split(".")[0]) <= 20 else "modern"
+
+
+@pytest.fixture(scope="module")
+def modern_engine():
+    """A 26+ engine from the fleet, or from LABKIT_ENGINE_28; else skip/fail (fleet)."""
+    from labkit import engine as engine_mod
+
+    urls = []
+    try:
+        from labkit import fleet
+
+        urls = list(fleet.endpoints().values())
+    except (ImportError, LabkitError):  # no fleet here, or it is not up
+        urls = []
+    if os.environ.get("LABKIT_ENGINE_28"):
+        urls.append(os.environ["LABKIT_ENGINE_28"])
+    for url in urls:
+        eng = engine_mod.try_connect(url, docker_cli=os.environ.get("LABKIT_ENGINE_28_CLI"),
+                                     docker_config=os.environ.get("LABKIT_ENGINE_28_DOCKER_CONFIG"))
+        if eng is not None and int(eng.facts.version.split(".")[0]) >= 26:
+            yield eng
+            eng.cleanup()
+            return
+    need("fleet", "no Docker 26+ engine: run `labkit fleet up` (or set LABKIT_ENGINE_28)")
+
+
+def _hello_context(tmp_path: Path, dockerfile: str) -> Path:
+    context = tmp_path / "ctx"
+    context.mkdir(exist_ok=True)
+    binary = context / "hello"
+    binary.write_bytes(hello.tiny_elf(MESSAGE))
+    binary.chmod(0o755)
+    os.utime(binary, (MTIME, MTIME))
+    (context / "Dockerfile").write_text(dockerfile)
+    return context
+
+
+def _hello_image(context: Path, era: str) -> oci.Image:
+    return oci.Image([[oci.Entry.file("hello", source=context / "hello", mode=0o755, mtime=MTIME)]],
+                     cmd=["/hello"], era=era)
+
+
+def _build(eng, context: Path, tag: str, builder: str) -> str:
+    try:
+        return eng.build(context, tag, builder=builder, label=False)
+    except EngineError as err:
+        if builder == "buildkit" and "no docker CLI" in str(err):
+            need("engine" if _era(eng) == "20.10" else "fleet", f"BuildKit unavailable: {err}")
+        raise
+
+
+def check_layer_bytes_match_both_builders(eng, tmp_path):
+    context = _hello_context(tmp_path, 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n')
+    predicted = _hello_image(context, _era(eng)).diff_ids
+    for builder in ("legacy", "buildkit"):
+        image_id = _build(eng, context, f"labkit-test/oci-hello:{builder}", builder)
+        assert eng.inspect(image_id)["RootFS"]["Layers"] == predicted, builder
+        saved = eng.save(image_id, tmp_path / f"{builder}.tar")
+        info = oci.inspect(saved)
+        assert [layer.diff_id for layer in info.layers] == predicted
+        assert info.files == {"hello": len(hello.tiny_elf(MESSAGE))}
+
+
+def check_zero_layer_image_id_is_predicted(eng, tmp_path):
+    context = tmp_path / "scratch"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\n")
+    image_id = _build(eng, context, "labkit-test/oci-scratch:buildkit", "buildkit")
+    assert image_id == oci.Image.buildkit_scratch(_era(eng)).image_id
+
+
+def check_labkit_image_loads_runs_and_matches_docker_build(eng, tmp_path):
+    context = _hello_context(tmp_path, 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n')
+    image = _hello_image(context, _era(eng))
+    out = image.write(tmp_path / "labkit.tar", tag="labkit-test/oci-labkit:1")
+    assert eng.load(out) == ["labkit-test/oci-labkit:1"]
+    assert eng.inspect("labkit-test/oci-labkit:1")["Id"] == image.image_id
+    built = _build(eng, context, "labkit-test/oci-built:1", "legacy")
+    assert eng.inspect(built)["RootFS"]["Layers"] == eng.inspect(image.image_id)["RootFS"]["Layers"]
+    for ref in (image.image_id, built):
+        result = eng.run(ref)
+        if result.error and ("runc" in result.error or "shim" in result.error):
+            need("engine" if _era(eng) == "20.10" else "fleet",
+                 f"{eng.base_url} cannot run containers: {result.error[:120]}")
+        assert (result.exit_code, result.stdout) == (0, MESSAGE), result
+
+
+def check_era_14_loads_with_two_layer_history(eng, tmp_path):
+    context = _hello_context(tmp_path, "")
+    image = oci.Image([[oci.Entry.file("hello", source=context / "hello", mtime=MTIME)]],
+                      cmd=["/hello"], era="1.4")
+    eng.load(image.write(tmp_path / "old.tar", tag="labkit-test/oci-era14:1"))
+    history = eng.history("labkit-test/oci-era14:1")
+    eng.remove("labkit-test/oci-era14:1")
+    assert len(history) == 2
+    assert history[-1]["Comment"] == "Imported from -"
+
+
+def check_empty_image_loads(eng, tmp_path):
+    image = oci.Image()
+    eng.load(image.write(tmp_path / "empty.tar", tag="labkit-test/oci-empty:1"))
+    assert eng.inspect("labkit-test/oci-empty:1")["Id"] == image.image_id
+
+
+CHECKS = [check_layer_bytes_match_both_builders, check_zero_layer_image_id_is_predicted,
+          check_labkit_image_loads_runs_and_matches_docker_build,
+          check_era_14_loads_with_two_layer_history, check_empty_image_loads]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__[6:])
+def test_default_engine(engine, tmp_path, check):
+    check(engine, tmp_path)
+
+
+@pytest.mark.fleet
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__[6:])
+def test_modern_engine(modern_engine, tmp_path, check):
+    check(modern_engine, tmp_path)

@@ -1,0 +1,193 @@
+"""A corpus of hostile image tarballs, generated here: each gets one ``error:`` line (exit 2)
+or a safe listing through the CLI, never a traceback, a write outside the target, or
+unbounded memory."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from labkit import oci
+from labkit.errors import BadImage
+from labkit.oci.digest import go_json, sha256_digest
+
+
+def _member(name: str, data: bytes = b"", **fields) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = fields.pop("mode", 0o644)
+    for key, value in fields.items():
+        setattr(info, key, value)
+    if info.type != tarfile.REGTYPE:
+        info.size = 0
+    return info, data
+
+
+def _tar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for info, data in members:
+            tf.addfile(info, io.BytesIO(data) if info.type == tarfile.REGTYPE else None)
+    return buf.getvalue()
+
+
+def _archive(path: Path, layers: list[bytes], config_extra: dict | None = None) -> Path:
+    """A docker-archive whose digests are all right, around the given raw layer tars."""
+    diff_ids = [sha256_digest(layer) for layer in layers]
+    config = go_json({"architecture": "amd64", "os": "linux", **(config_extra or {}),
+                      "rootfs": {"type": "layers", "diff_ids": diff_ids}})
+    members = [_member("config.json", config),
+               _member("manifest.json", go_json([{"Config": "config.json", "RepoTags": ["x:y"],
+                                                  "Layers": [f"{i}/layer.tar"
+                                                             for i in range(len(layers))]}]))]
+    members += [_member(f"{i}/layer.tar", layer) for i, layer in enumerate(layers)]
+    path.write_bytes(_tar(members))
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "labkit", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_one_error_line(done: subprocess.CompletedProcess, match: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert match in lines[0], lines[0]
+
+
+def _files(top: Path) -> set[str]:
+    return {p.relative_to(top).as_posix() for p in top.rglob("*")}
+
+
+ESCAPES = {
+    "dotdot": ([_member("../evil", b"x")], "'..'"),
+    "deep-dotdot": ([_member("a/../../evil", b"x")], "'..'"),
+    "absolute": ([_member("/tmp/labkit-evil", b"x")], "absolute"),
+    "symlink-out": ([_member("link", type=tarfile.SYMTYPE, linkname="../../../etc")], "climbs out"),
+    "symlink-dotdot-after-name": ([_member("d", type=tarfile.DIRTYPE, mode=0o755),
+                                   _member("d/l", type=tarfile.SYMTYPE, linkname="x/../../..")],
+                                  "after a name"),
+    "through-symlink": ([_member("link", type=tarfile.SYMTYPE, linkname="/"),
+                         _member("link/evil", b"x")], "through the symlink"),
+    "through-symlink-dir": ([_member("etc", type=tarfile.SYMTYPE, linkname="../.."),
+                             _member("etc/passwd", b"x")], "climbs out"),
+    "hardlink-out": ([_member("h", type=tarfile.LNKTYPE, linkname="../../etc/passwd")], "hard link"),
+    "hardlink-abs": ([_member("h", type=tarfile.LNKTYPE, linkname="/etc/passwd")], "hard link"),
+    "char-device": ([_member("dev/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)], "device"),
+    "block-device": ([_member("sda", type=tarfile.BLKTYPE, devmajor=8)], "device"),
+    "fifo": ([_member("pipe", type=tarfile.FIFOTYPE)], "fifo"),
+    "setuid": ([_member("su", b"x", mode=0o4755)], "setuid"),
+    "setgid": ([_member("sg", b"x", mode=0o2755)], "setgid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPES))
+def test_extract_refuses_and_writes_nothing(tmp_path, case):
+    members, match = ESCAPES[case]
+    image = _archive(tmp_path / "img.tar", [_tar([_member("ok", b"fine")] + members)])
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    done = _cli("extract", image, sandbox / "root")
+    _assert_one_error_line(done, match)
+    assert _files(sandbox) == set(), "nothing may be left behind"
+    assert not Path("/tmp/labkit-evil").exists()
+    listed = _cli("inspect", image)  # inspect only lists: safe, never writes
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _deep_json(tmp_path: Path) -> Path:
+    return _write(tmp_path / "deep.tar", _tar([_member("manifest.json", b"[" * 200_000)]))
+
+
+def _wrong_diff_id(tmp_path: Path) -> Path:
+    path = _archive(tmp_path / "w.tar", [oci.layer_tar([oci.Entry.file("a", b"1")])])
+    raw = path.read_bytes()
+    return _write(path, raw.replace(b"\x31" + bytes(511), b"\x32" + bytes(511), 1))
+
+
+def _wrong_config_digest(tmp_path: Path) -> Path:
+    out = oci.Image([[oci.Entry.file("a", b"1")]], cmd=["/a"]).write(tmp_path / "c.tar")
+    return _write(out, out.read_bytes().replace(b'"Cmd":["/a"]', b'"Cmd":["/b"]'))
+
+
+def _outer_claims_a_terabyte(tmp_path: Path) -> Path:
+    info = tarfile.TarInfo("manifest.json")
+    info.size = 1 << 40
+    return _write(tmp_path / "tb.tar", info.tobuf(tarfile.GNU_FORMAT) + bytes(4096))
+
+
+def _layer_claims_a_terabyte(tmp_path: Path) -> Path:
+    info = tarfile.TarInfo("huge")
+    info.size = 1 << 40
+    return _archive(tmp_path / "tbl.tar", [info.tobuf(tarfile.GNU_FORMAT) + bytes(8192)])
+
+
+CORRUPT = {
+    "not-a-tar": (lambda t: _write(t / "n.tar", b"\x7fELF not an image" * 1000), "not a readable tar"),
+    "empty-file": (lambda t: _write(t / "e.tar", b""), "not"),
+    "gzip-outer": (lambda t: _write(t / "g.tar", b"\x1f\x8b\x08" + bytes(100)), "gunzip"),
+    "truncated": (lambda t: _write(t / "t.tar", oci.Image([[oci.Entry.file("a", b"x" * 5000)]])
+                                   .write(t / "full.tar").read_bytes()[:3000]), "t.tar"),
+    "no-metadata": (lambda t: _write(t / "m.tar", _tar([_member("hello", b"x")])), "not an image"),
+    "bad-json": (lambda t: _write(t / "b.tar", _tar([_member("manifest.json", b"{nope")])), "JSON"),
+    "deep-json": (_deep_json, "nested too deeply"),
+    "wrong-diff-id": (_wrong_diff_id, "expected diff_id"),
+    "wrong-config-digest": (_wrong_config_digest, "expected sha256"),
+    "outer-terabyte": (_outer_claims_a_terabyte, "past the end"),
+    "layer-terabyte": (_layer_claims_a_terabyte, "declares more bytes"),
+    "manifest-escapes": (lambda t: _write(t / "x.tar", _tar([_member("manifest.json", go_json(
+        [{"Config": "../../etc/passwd", "Layers": []}]))])), "refusing image member path"),
+    "v1-parent-loop": (lambda t: _write(t / "v1.tar", _tar([
+        _member("repositories", go_json({"x": {"y": "a" * 64}})),
+        _member("a" * 64 + "/json", go_json({"id": "a" * 64, "parent": "b" * 64})),
+        _member("b" * 64 + "/json", go_json({"id": "b" * 64, "parent": "a" * 64}))])), "loops"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT))
+def test_corrupt_inputs_get_one_error_line(tmp_path, case):
+    make, match = CORRUPT[case]
+    image = make(tmp_path)
+    _assert_one_error_line(_cli("inspect", image, "--json"), match)
+    before = _files(tmp_path)
+    _assert_one_error_line(_cli("extract", image, tmp_path / "root"), "")
+    assert _files(tmp_path) == before
+
+
+def test_hundreds_of_layers_list_safely_in_bounded_memory(tmp_path):
+    layers = [[oci.Entry.file(f"f{i}", b"%d" % i), oci.Entry.whiteout(f"f{i - 1}")]
+              for i in range(500)]
+    path = oci.Image(layers).write(tmp_path / "many.tar")
+    tracemalloc.start()
+    info = oci.inspect(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(info.layers) == 500 and info.files == {"f499": 3}
+    assert peak < 50 << 20
+    done = _cli("inspect", path, "--json")
+    assert done.returncode == 0 and len(json.loads(done.stdout)["layers"]) == 500
+
+
+def test_absurd_sizes_stay_in_bounded_memory(tmp_path):
+    for make in (_outer_claims_a_terabyte, _layer_claims_a_terabyte):
+        path = make(tmp_path)
+        tracemalloc.start()
+        with pytest.raises(BadImage):
+            oci.inspect(path)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak < 20 << 20
