@@ -33,6 +33,11 @@ notebooks-engine: $(STAMP)
 notebooks-offline: $(STAMP)
 	DOCKER_HOST=$(NO_ENGINE) $(NBVAL)
 
+# nbval as on Binder: a user who is not root, no engine, no C compiler on PATH, a fresh
+# copy of the checkout and a fresh venv (see .ci/binder-like).
+notebooks-binder:
+	.ci/binder-like notebooks
+
 # Re-execute every notebook in place (engine mode); commit the result.
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb

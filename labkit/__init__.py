@@ -17,7 +17,7 @@ from labkit.errors import LabkitError
 __version__ = "0.1.0"
 __all__ = ["LabkitError", "doctor", "mode", "__version__"]
 
-_SUBMODULES = {"oci", "hello", "engine", "fleet", "observe", "show", "checks", "errors", "machine", "lessons", "compare"}
+_SUBMODULES = {"oci", "hello", "engine", "fleet", "observe", "show", "checks", "errors", "machine", "lessons", "compare", "explore"}
 
 
 def __getattr__(name: str):

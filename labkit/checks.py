@@ -281,14 +281,12 @@ def check_02_2(interpreter) -> Verdict:
                     "labkit.hello.describe(path).interpreter tells you")
 
 
-def _layer_floor(n: int) -> int:
-    return 512 + -(-n // 512) * 512 + 1024
-
-
 def check_02_3(layer_size: Callable[[int], int] | None) -> Verdict:
     """A function: file size in bytes -> smallest possible layer tar holding just that file."""
     if layer_size is None:
         return _unanswered("02.3", "a function, e.g. def layer_size(n): return ...")
+    from labkit import show
+
     if not callable(layer_size):
         return _verdict("02.3", False, "Pass the function itself, not a number.",
                         "def layer_size(n): ..., then check_02_3(layer_size)")
@@ -297,7 +295,7 @@ def check_02_3(layer_size: Callable[[int], int] | None) -> Verdict:
             got = layer_size(n)
         except Exception as err:  # the learner's code: report, never crash the check
             return _verdict("02.3", False, f"layer_size({n}) raised {type(err).__name__}: {err}")
-        want = _layer_floor(n)
+        want = show.one_file_layer_size(n)
         if got != want:
             hint = {0: "an empty file still needs its header and the end-of-archive blocks",
                     512: "512 bytes fill exactly one block: no padding block is added",

@@ -459,11 +459,12 @@ class Engine:
     def _start_and_wait(self, container: str, timeout: float) -> RunResult:
         # Attached before start, the stream carries the exact bytes (the json-file
         # log driver would turn invalid UTF-8 into U+FFFD).
-        stream = self.api.attach(container, stdout=True, stderr=True, stream=True, demux=True)
         output = {1: bytearray(), 2: bytearray()}
-        reader = threading.Thread(target=_collect, args=(stream, output), daemon=True)
-        reader.start()
         try:
+            stream = self.api.attach(container, stdout=True, stderr=True, stream=True,
+                                     demux=True)
+            reader = threading.Thread(target=_collect, args=(stream, output), daemon=True)
+            reader.start()
             self.api.start(container)
         except docker.errors.DockerException as err:
             return RunResult(None, b"", b"", _engine_message(err))

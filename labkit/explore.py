@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -162,11 +163,12 @@ class Exploration:
 
 
 def explore(image) -> Exploration:
-    """Read an image (path or ``labkit.oci.ImageInfo``) and compute every layer's changes.
+    """Read an image and compute every layer's changes.
 
     Args:
         image: a docker-archive, oci-archive, OCI layout directory or pre-1.10 tarball
-            (anything ``labkit.oci.inspect`` reads), or its ``ImageInfo``.
+            (anything ``labkit.oci.inspect`` reads), its ``ImageInfo``, or a
+            ``labkit.oci.Image`` (written to a temporary folder, then read back).
 
     Returns:
         An :class:`Exploration`; never writes to disk.
@@ -179,6 +181,9 @@ def explore(image) -> Exploration:
     """
     from labkit import oci
 
+    if isinstance(image, oci.Image):
+        with tempfile.TemporaryDirectory(prefix="labkit-explore-") as tmp:
+            return dataclasses.replace(explore(image.write(Path(tmp) / "image.tar")), source="labkit image")
     info = image if isinstance(image, oci.ImageInfo) else oci.inspect(image)
     source = Path(image).name if isinstance(image, (str, Path)) else ", ".join(info.repo_tags or [])
     commands = _layer_commands(info.history, len(info.layers))

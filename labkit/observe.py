@@ -42,6 +42,8 @@ SCENARIOS: dict[str, str] = {name: s.description for name, s in scenarios.SCENAR
 VOLATILE_PROVENANCE = ("date", "recorded_at", "kernel", "endpoint")
 #: Case fields whose IDs are always the engine's own (a failed run names its container).
 ALWAYS_ENGINE_ASSIGNED = ("run",)
+#: What an engine-assigned number becomes in :func:`deterministic`.
+VARIES = "<varies>"
 _HEX_ID = re.compile(r"[0-9a-f]{64}|\b[0-9a-f]{12}\b")
 
 
@@ -169,7 +171,7 @@ class Observation:
     def source(self) -> str:
         """``live Docker 20.10.24`` or ``recorded on Docker 20.10.24 (2026-11-27)``."""
         version = short_version(self.provenance.get("engine_version", "?"))
-        store = " (containerd image store)" if self.provenance.get("image_store") == "containerd" else ""
+        store = " with the containerd image store" if self.provenance.get("image_store") == "containerd" else ""
         if self.live:
             return f"live Docker {version}{store}"
         return f"recorded on Docker {version}{store} ({self.provenance.get('date', '?')})"
@@ -322,7 +324,8 @@ def deterministic(observation: Observation | dict) -> dict:
 
     Drops volatile provenance (date, kernel, endpoint) and masks every hex ID in the
     fields a case lists as ``engine_assigned`` (they hold build timestamps) and in
-    ``run`` (a failed run names its container).
+    ``run`` (a failed run names its container); engine-assigned numbers become
+    ``"<varies>"``.
 
     Example:
         >>> d = deterministic(reference())
@@ -336,7 +339,8 @@ def deterministic(observation: Observation | dict) -> dict:
     for result in data["results"].values():
         for case in result["cases"].values():
             for field in {*case.get("engine_assigned", []), *ALWAYS_ENGINE_ASSIGNED}:
-                case[field] = mask_ids(case.get(field))
+                value = case.get(field)
+                case[field] = VARIES if isinstance(value, (int, float)) else mask_ids(value)
             if "save" in case.get("engine_assigned", []) and case.get("save"):
                 case["save"]["files"].sort()  # masked names sort differently
     return data

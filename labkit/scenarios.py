@@ -139,23 +139,24 @@ def _run(engine, ref: str, cmd: list[str] | None) -> dict:
             "stderr": _text(result.stderr), "error": engine_words(result.error, ref)}
 
 
-def _save(engine, ref: str, workdir: Path) -> tuple[dict, bytes | None]:
-    """``docker save``: format and file list, plus the bytes of the top layer tar."""
+def _save(engine, ref: str, image_id: str, workdir: Path) -> tuple[dict, bytes | None, str | None]:
+    """``docker save``: format and file list, the top layer tar, what the ID digests."""
     path = workdir / f"save-{hashlib.sha256(ref.encode()).hexdigest()[:8]}.tar"
     try:
         engine.save(ref, path)
     except EngineError as err:
-        return {"format": None, "files": [], "error": engine_words(err, ref)}, None
+        return {"format": None, "files": [], "error": engine_words(err, ref)}, None, None
     try:
         info = oci.inspect(path)
-        fmt = info.format
+        fmt, config_digest = info.format, info.config_digest
     except LabkitError as err:
-        fmt = f"unreadable: {err.message}"
+        fmt, config_digest = f"unreadable: {err.message}", None
     with tarfile.open(path) as tar:
         files = sorted(m.name + ("/" if m.isdir() else "") for m in tar.getmembers())
         top = _top_layer_bytes(tar)
+        kind = "config-digest" if image_id == config_digest else _blob_kind(tar, image_id)
     path.unlink()
-    return {"format": fmt, "files": files, "error": None}, top
+    return {"format": fmt, "files": files, "error": None}, top, kind
 
 
 def _top_layer_bytes(tar: tarfile.TarFile) -> bytes | None:
@@ -170,8 +171,18 @@ def _top_layer_bytes(tar: tarfile.TarFile) -> bytes | None:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
-def _id_kind(engine) -> str:
-    # Classic store: the ID is the config's digest. containerd store: the manifest's.
+def _blob_kind(tar: tarfile.TarFile, digest: str) -> str | None:
+    """``manifest-digest`` or ``index-digest`` when ``digest`` names such a saved blob."""
+    try:
+        media_type = json.load(tar.extractfile("blobs/sha256/" + digest.split(":")[-1]))["mediaType"]
+    except (KeyError, ValueError, TypeError):
+        return None
+    return "index-digest" if "index" in media_type or "list" in media_type else "manifest-digest"
+
+
+def _store_kind(engine) -> str:
+    # Without a save to look into: the classic store's IDs are config digests, the
+    # containerd store's the digest of what it imported (a manifest or an index).
     return "manifest-digest" if engine.facts.containerd_store else "config-digest"
 
 
@@ -190,11 +201,15 @@ def describe_image(lab: Lab, ref: str, builder: str, *, cmd: list[str] | None = 
         >>> case, layer = describe_image(lab, "labkit-observe:x", "labkit")  # doctest: +SKIP
     """
     engine = lab.engine
+    if engine.facts.containerd_store and "image_id" in engine_assigned:
+        # That store's sizes count the config blob, whose length varies with the
+        # build time's digits (RFC 3339 drops trailing zeros of the nanoseconds).
+        engine_assigned = (*engine_assigned, "size_inspect", "size_listed")
     attrs = engine.inspect(ref)
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
-    save, top = _save(engine, ref, lab.workdir)
+    save, top, kind = _save(engine, ref, attrs["Id"], lab.workdir)
     case = Case(
-        builder=builder, image_id=attrs["Id"], id_kind=_id_kind(engine),
+        builder=builder, image_id=attrs["Id"], id_kind=kind or _store_kind(engine),
         layers=len(layers), diff_ids=list(layers), size_inspect=attrs.get("Size"),
         size_listed=engine.listed_size(ref), history=_history(engine, ref),
         run=_run(engine, ref, cmd), save=save, engine_assigned=list(engine_assigned),

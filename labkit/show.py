@@ -160,12 +160,15 @@ def layers_html(x) -> str:
     largest = max((layer.size for layer in x.layers), default=0)
     rows = "".join(
         f"<tr class='labkit-layer-row' data-layer='{layer.index}'>"
-        f"<td>{layer.index}</td><td style='width:30%'>{size_bar(layer.size, largest)}</td>"
+        f"<td>{layer.index}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
         f"<td style='white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
         f"<td><code>{esc(layer.diff_id[:19])}…</code></td>"
-        f"<td>{esc(layer.summary())}</td><td><code>{esc(layer.created_by[:80])}</code></td></tr>"
+        f"<td style='white-space:nowrap'>{esc(layer.summary())}</td>"
+        f"<td><code>{esc(layer.created_by[:80])}</code></td></tr>"
         for layer in x.layers)
-    head = "<tr><th>#</th><th>size</th><th></th><th>diff_id</th><th>changes</th><th>created by</th></tr>"
+    head = "".join(f"<th style='text-align:left'>{h}</th>"
+                   for h in ("#", "size", "", "diff_id", "changes", "created by"))
+    head = f"<tr>{head}</tr>"
     return f"<table class='labkit-layers' style='width:100%'>{head}{rows}</table>"
 
 
@@ -177,7 +180,7 @@ def layer_files_html(layer) -> str:
     for c in layer.changes[:MAX_FILE_ROWS]:
         mark, colour = CHANGE_MARKS[c.change]
         shown = f"{c.path} → {c.linkname}" if c.linkname else c.path
-        before = "" if c.size_before is None else f" (was {human_bytes(c.size_before)})"
+        before = f" (was {human_bytes(c.size_before)})" if c.change == "changed" else ""
         note = f" <small>by <code>{esc(c.marker)}</code></small>" if c.marker else ""
         rows.append(
             f"<tr class='labkit-file-row' data-change='{c.change}' data-path='{esc(c.path)}'>"
@@ -214,7 +217,8 @@ def layer_explorer(image):
     """A widget: pick a layer of ``image`` and see the files it adds, changes or deletes.
 
     Args:
-        image: a path, a ``labkit.oci.ImageInfo`` or a ``labkit.explore.Exploration``.
+        image: a path, a ``labkit.oci.ImageInfo`` or ``Image``, or a
+            ``labkit.explore.Exploration``.
 
     Returns:
         An ipywidgets ``VBox`` (CSS class ``labkit-layer-explorer``) whose text form
@@ -450,6 +454,8 @@ def _case_value(case, column: str):
     if column in ("layers", "builder", "id_kind"):
         return getattr(case, column)
     value = case.extra.get(column)
+    if isinstance(value, str) and value.startswith("sha256:"):
+        return value.split(":")[-1][:12]  # as short as the image column
     return f"{value:,} B" if column.endswith("_size") and isinstance(value, int) else value
 
 
@@ -498,9 +504,20 @@ def _close(fig):
     return fig
 
 
+def one_file_layer_size(n: int) -> int:
+    """Bytes of the smallest layer tar holding one ``n``-byte file: a 512-byte header, the
+    content padded to 512-byte blocks, and the 1,024-byte end marker.
+
+    Example:
+        >>> one_file_layer_size(170)
+        2048
+    """
+    return 512 + -(-n // 512) * 512 + 1024
+
+
 def hello_sizes(result):
-    """Bar chart: each hello variant's binary and layer size, the official hello-world,
-    and the smallest tar layer that can hold the tiny hello (log scale, bytes).
+    """Bar chart (log scale, bytes): each hello variant's program and the layer tar that
+    carries it, next to the official hello-world program.
 
     Args:
         result: ``labkit.observe.scenario("hello-variants", ...)``.
@@ -510,14 +527,11 @@ def hello_sizes(result):
     bars = []
     for name, case in result.cases.items():
         if case.ok:
-            bars += [(f"{name}: program", case.extra["binary_size"], PALETTE[0]),
-                     (f"{name}: image (docker images)", case.size_listed, PALETTE[1])]
-    tiny = result.cases.get("tiny")
-    if tiny is not None and tiny.ok:
-        floor = 512 + -(-tiny.extra["binary_size"] // 512) * 512 + 1024
-        bars.append(("tar floor for the tiny program", floor, PALETTE[2]))
+            size = case.extra["binary_size"]
+            bars += [(f"{name}: program", size, PALETTE[0]),
+                     (f"{name}: layer tar", one_file_layer_size(size), PALETTE[1])]
     bars.append(("official hello-world program", hello.OFFICIAL_HELLO_WORLD["size"], PALETTE[3]))
-    fig, ax = figure("Hello programs and their images", xlabel="bytes (log scale)",
+    fig, ax = figure("Hello programs and the layers that carry them", xlabel="bytes (log scale)",
                      size=(8.5, 0.32 * len(bars) + 1.2))
     labels, sizes, colours = zip(*reversed(bars))
     ax.barh(labels, sizes, color=colours)

@@ -48,6 +48,10 @@ def lab(tmp_path):
     shutil.copy(ROOT / "tests" / "data" / "explorer.ipynb", root)
     port, token = free_port(), secrets.token_hex(16)
     state = tmp_path / "jupyter"
+    # No "official Jupyter news?" toast over the screenshots.
+    (state / "config" / "labconfig").mkdir(parents=True)
+    (state / "config" / "labconfig" / "page_config.json").write_text(
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}')
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(state / "config"),
            "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
@@ -106,10 +110,11 @@ def page(lab):
             browser.close()
 
 
-def shoot(page, name: str) -> Path:
+def shoot(target, name: str) -> Path:
+    """Screenshot of a page or of one element (a Playwright locator)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    target.screenshot(path=str(path))
     print(f"screenshot: {path}")
     return path
 
@@ -146,14 +151,14 @@ def test_layer_explorer_and_engine_picker_in_chromium(page):
     assert [o.split(" · ")[0] for o in options] == ["layer 0", "layer 1"]
     page.wait_for_function("document.querySelectorAll('.labkit-layer-explorer .labkit-file-row').length > 0")
     assert file_rows(page) == [("added", "etc"), ("added", "etc/motd"), ("added", "hello")]
-    shoot(page, "explorer-layer-0")
+    shoot(explorer, "explorer-layer-0")
 
     select.select_option(index=1)
     page.wait_for_selector(".labkit-layer-explorer .labkit-file-row[data-change='deleted']")
     assert file_rows(page) == [("added", "etc/issue"), ("deleted", "etc/motd")]
     deleted = explorer.locator(".labkit-file-row[data-change='deleted']").inner_text()
     assert "etc/.wh.motd" in deleted and "8 B" in deleted
-    shoot(page, "explorer-layer-1")
+    shoot(explorer, "explorer-layer-1")
 
     picker = page.locator(".labkit-engine-picker")
     view = picker.locator(".labkit-engine-view")
@@ -163,4 +168,4 @@ def test_layer_explorer_and_engine_picker_in_chromium(page):
     page.wait_for_function(
         "document.querySelectorAll('.labkit-engine-view table.labkit-table tbody tr').length === 1")
     assert "28.5.2" in view.locator("tbody").inner_text()
-    shoot(page, "engine-picker")
+    shoot(picker, "engine-picker")

@@ -87,3 +87,13 @@ def test_tar_header_diff_needs_recorded_headers():
     broken["hello-legacy"].main.extra["layer_tar_headers"] = []
     with pytest.raises(LabkitError, match="recorded no layer headers"):
         compare.tar_header_diff(ref, broken)
+
+
+def test_recorded_engines_differ_in_mode_and_owner_names_only():
+    """The committed 20.10.24 and 26.1.5 recordings: same file, different header fields."""
+    old = observe.load(observe.DATA_DIR / "20.10.24.json")
+    new = observe.load(observe.DATA_DIR / "26.1.5.json")
+    for scenario in ("hello-legacy", "hello-buildkit"):
+        diff = compare.tar_header_diff(old, new, scenario)
+        assert [row["field"] for row in diff.rows] == ["mode", "chksum", "uname", "gname",
+                                                       "layer diff_id"]

@@ -137,6 +137,16 @@ def test_created_by_comes_from_the_history(tmp_path):
     assert x.layers[0].label().startswith("layer 0 · ")
 
 
+def test_an_image_object_is_explored_without_leaving_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    x = explore.explore(oci.Image([[Entry.file("a", b"abc")]]))
+    assert (x.source, x.files) == ("labkit image", {"a": 3})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_to_dict_is_plain_json(tmp_path):
     x = explore.explore(write(tmp_path, [[Entry.file("a", b"1")], [Entry.whiteout("a")]]))
     data = json.loads(json.dumps(x.to_dict()))

@@ -177,6 +177,35 @@ def test_this_machine_has_a_debian_archive():
     assert keyring is None or Path(keyring).is_file()
 
 
+def test_private_apt_is_private_and_checks_signatures(tmp_path, monkeypatch, caplog):
+    calls = []
+    monkeypatch.setattr(apt.PrivateApt, "_run", lambda self, tool, *args, cwd=None: calls.append(
+        [tool, *self._options(), *args]) or "")
+    private = apt.PrivateApt(tmp_path, "http://mirror.example/debian", "/keys/debian.gpg")
+    private.update(["sid", "bullseye", "sid"])
+    assert private.sourcelist.read_text() == (
+        "deb [signed-by=/keys/debian.gpg] http://mirror.example/debian bullseye main\n"
+        "deb [signed-by=/keys/debian.gpg] http://mirror.example/debian sid main\n")
+    assert private.suites_listed() == {"bullseye", "sid"}
+    options = " ".join(calls[0])
+    for setting in (f"Dir::Etc::sourcelist={private.sourcelist}", "Dir::Etc::sourceparts=-",
+                    f"Dir::State::Lists={tmp_path}/lists", f"Dir::Cache={tmp_path}/cache"):
+        assert setting in options
+    with caplog.at_level(logging.WARNING, logger="labkit.fleet"):
+        apt.PrivateApt(tmp_path, "http://mirror.example/debian", None).update(["sid"])
+    assert "[trusted=yes]" in private.sourcelist.read_text() and "NOT checked" in caplog.text
+
+
+def test_madison_output_becomes_versions_per_suite(tmp_path, monkeypatch):
+    madison = (" docker.io | 28.5.2+dfsg4-5 | http://mirror.example/debian sid/main amd64 Packages\n"
+               " docker.io | 26.1.5+dfsg1-9 | http://mirror.example/debian trixie/main amd64 Packages\n"
+               "      tini |   0.19.0-1 | http://mirror.example/debian bullseye/main amd64 Packages\n")
+    monkeypatch.setattr(apt.PrivateApt, "_run", lambda self, tool, *args, cwd=None: madison)
+    versions = apt.PrivateApt(tmp_path, "http://x/debian", None).versions(["docker.io", "tini"])
+    assert versions == {("docker.io", "sid"): ["28.5.2+dfsg4-5"],
+                        ("docker.io", "trixie"): ["26.1.5+dfsg1-9"], ("tini", "bullseye"): ["0.19.0-1"]}
+
+
 # --- package versions ------------------------------------------------------------------
 SPEC = EngineSpec(name="x", kind="debian", suite="sid", version="1", packages={"docker.io": "1+a"})
 
@@ -353,15 +382,16 @@ SYSTEM_PROGRAMS = {"dockerd": "/usr/sbin/dockerd", "containerd": "/usr/bin/conta
 
 @pytest.fixture(scope="module")
 def local_archive(tmp_path_factory):
-    """docker-<version>.tgz in the static release layout, from the installed docker.io package."""
+    """docker-<version>.tar in the static release layout (uncompressed: faster to make and
+    unpack), from the installed docker.io package."""
     missing = [p for name, p in SYSTEM_PROGRAMS.items() if name != "ctr" and not Path(p).exists()]
     if missing:
         need("fleet", f"Debian's docker.io is not installed here (no {', '.join(missing)})")
     banner = subprocess.run([SYSTEM_PROGRAMS["dockerd"], "--version"], capture_output=True,
                             text=True).stdout
     version = re.search(r"version (\d+\.\d+\.\d+)", banner).group(1)
-    path = tmp_path_factory.mktemp("archive") / f"docker-{version}.tgz"
-    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+    path = tmp_path_factory.mktemp("archive") / f"docker-{version}.tar"
+    with tarfile.open(path, "w") as tar:
         for name, program in SYSTEM_PROGRAMS.items():
             if Path(program).exists():
                 tar.add(os.path.realpath(program), arcname=f"docker/{name}")
@@ -433,7 +463,7 @@ def test_engine_that_fails_to_start_shows_its_log(local_archive, private_fleet):
 @pytest.mark.fleet
 def test_default_fleet_answers_with_expected_versions(fleet):
     assert sorted(fleet) == sorted(DEFAULT)
-    rows = {r.name: r for r in __import__("labkit").labfleet.status()}
+    rows = {r.name: r for r in labfleet.status()}
     for name in DEFAULT:
         row = rows[name]
         assert row.healthy, name

@@ -2,6 +2,7 @@
 variants, and describe()."""
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -45,6 +46,20 @@ def test_tiny_exits_1_when_stdout_is_closed(tmp_path):
     done = subprocess.run([str(path)], stdout=subprocess.DEVNULL, timeout=10,
                           preexec_fn=lambda: os.close(1))
     assert done.returncode == 1
+
+
+# The recorded observations (data/observations) hold diff_ids of images built from these
+# bytes: changing the tiny hello means re-recording them.
+GOLDEN_SHA256 = {
+    "x86_64": "d4a59ce4677818bd673f5a2b3173b3fe86956725a96ae94e161ce255ab8c5b51",
+    "aarch64": "77be3fd545ab2510f909498c24f7fbd459dcac2bb1ef6425b88354c5b65c3d4e",
+}
+
+
+@pytest.mark.parametrize("arch", hello.ARCHES)
+def test_tiny_default_bytes_are_pinned(arch):
+    data = hello.tiny_elf(hello.DEFAULT_MESSAGE, arch)
+    assert hashlib.sha256(data).hexdigest() == GOLDEN_SHA256[arch]
 
 
 def test_tiny_is_deterministic():

@@ -26,23 +26,22 @@ def _era(eng) -> str:
 
 
 @pytest.fixture(scope="module")
-def modern_engine():
-    """A 26+ engine from the fleet, or from LABKIT_ENGINE_28; else skip/fail (fleet)."""
+def modern_engine(request):
+    """A 26+ engine: LABKIT_ENGINE_28=unix:///… when set, else the fleet (skip/fail: fleet)."""
     from labkit import engine as engine_mod
 
-    urls = []
-    try:
+    if os.environ.get("LABKIT_ENGINE_28"):
+        candidates = [engine_mod.try_connect(
+            os.environ["LABKIT_ENGINE_28"], docker_cli=os.environ.get("LABKIT_ENGINE_28_CLI"),
+            docker_config=os.environ.get("LABKIT_ENGINE_28_DOCKER_CONFIG"))]
+    else:
         from labkit import fleet
 
-        urls = list(fleet.endpoints().values())
-    except (ImportError, LabkitError):  # no fleet here, or it is not up
-        urls = []
-    if os.environ.get("LABKIT_ENGINE_28"):
-        urls.append(os.environ["LABKIT_ENGINE_28"])
-    for url in urls:
-        eng = engine_mod.try_connect(url, docker_cli=os.environ.get("LABKIT_ENGINE_28_CLI"),
-                                     docker_config=os.environ.get("LABKIT_ENGINE_28_DOCKER_CONFIG"))
-        if eng is not None and int(eng.facts.version.split(".")[0]) >= 26:
+        names = request.getfixturevalue("fleet")  # brings the fleet up (CI) or skips
+        candidates = [fleet.engine(name) for name in sorted(names)]
+    for eng in candidates:
+        if eng is not None and int(eng.facts.version.split(".")[0]) >= 26 \
+                and not eng.facts.containerd_store:
             yield eng
             eng.cleanup()
             return

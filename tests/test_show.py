@@ -160,3 +160,16 @@ def test_binder_links_use_the_one_repository_slug():
     badge = show.binder_badge("01-the-empty-image.ipynb")
     assert badge.url == url and "labkit-binder-badge" in badge._repr_html_()
     assert badge._repr_markdown_() == f"[![Binder]({settings['badge']})]({url})"
+
+
+def test_engine_picker_draws_labkit_compare_by_default(capsys):
+    from labkit import observe
+
+    recorded = observe.recorded()
+    if len(recorded) < 2:
+        pytest.skip("needs two recorded observations in data/observations/")
+    box = show.engine_picker(recorded[:2])  # outside a kernel the Output widget prints
+    names = [o.name for o in recorded[:2]]
+    assert [label for label, _ in find(box, "labkit-engine-select").options] == names
+    shown = capsys.readouterr().out
+    assert all(name in shown for name in names) and "Figure(" in shown

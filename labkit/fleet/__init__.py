@@ -174,7 +174,12 @@ class Fleet:
                     list(pool.map(start, todo))
             if errors:
                 raise FleetError("; ".join(sorted(errors)))
-        return self.status([s.name for s in specs])
+        rows = self.status([s.name for s in specs])
+        for row in rows:       # a suite that moved on: say so; the row names the real version
+            if row.expected_version and not (row.version or "").startswith(row.expected_version):
+                log.warning("%s answers as Docker %s, not %s", row.name, row.version,
+                            row.expected_version)
+        return rows
 
     def _start(self, spec: EngineSpec, fetcher: Fetcher) -> None:
         dirs = self.dirs(spec)

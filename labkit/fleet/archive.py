@@ -126,6 +126,15 @@ def unpack_debs(debs: list[Path], root: Path) -> Layout:
     return _publish(partial, root)
 
 
+def _checked(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    name = Path(member.name)
+    if name.is_absolute() or ".." in name.parts or member.isdev() or member.mode & 0o6000 \
+            or (member.issym() or member.islnk()) and (
+                Path(member.linkname).is_absolute() or ".." in Path(member.linkname).parts):
+        raise tarfile.TarError(f"unsafe member {member.name}")
+    return member
+
+
 def unpack_archive(tgz: Path, root: Path) -> Layout:
     """Unpack a static-release style archive (``docker/dockerd``...) into ``root``.
 
@@ -138,7 +147,10 @@ def unpack_archive(tgz: Path, root: Path) -> Layout:
     partial = _fresh(root)
     try:
         with tarfile.open(tgz) as tar:
-            tar.extractall(partial, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(partial, filter="data")
+            else:                                    # Python < 3.10.12: check by hand
+                tar.extractall(partial, members=[_checked(m) for m in tar.getmembers()])
     except (tarfile.TarError, OSError) as err:
         raise FleetError(f"cannot unpack {tgz}: {err}",
                          hint="expected Docker's static release layout docker/dockerd, ...") from None

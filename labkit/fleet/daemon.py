@@ -70,6 +70,22 @@ class EngineDirs:
     def docker_config(self) -> Path:
         return self.run / "docker-config"
 
+    @property
+    def containerd_sock(self) -> Path:
+        return self.run / "containerd" / "containerd.sock"
+
+    @property
+    def containerd_toml(self) -> Path:
+        return self.run / "containerd.toml"
+
+    @property
+    def containerd_pidfile(self) -> Path:
+        return self.run / "containerd.pid"
+
+    @property
+    def containerd_log(self) -> Path:
+        return self.run / "containerd.log"
+
 
 def log_tail(path: Path, lines: int = LOG_TAIL) -> str:
     """The last ``lines`` lines of a log file, joined with `` | `` (one-line messages)."""
@@ -106,61 +122,116 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def read_pid(dirs: EngineDirs) -> int | None:
-    """The dockerd pid from the pidfile, when that process still runs."""
+def read_pid(dirs: EngineDirs, pidfile: Path | None = None) -> int | None:
+    """The dockerd pid (or the one in ``pidfile``), when that process still runs and is
+    this engine's (a reused pid after a reboot is not)."""
     try:
-        pid = int(dirs.pidfile.read_text().strip())
+        pid = int((pidfile or dirs.pidfile).read_text().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            ours = f"{dirs.run}/".encode() in fh.read()
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    return pid if ours and pid_alive(pid) else None
+
+
+CONTAINERD_TOML = """\
+# Written by labkit: this engine's own containerd, never the machine's.
+version = 2
+root = "{root}"
+state = "{state}"
+# CRI is for Kubernetes; "opt" would write to /opt/containerd.
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images",
+                    "io.containerd.cri.v1.runtime", "io.containerd.internal.v1.opt"]
+
+[grpc]
+  address = "{sock}"
+
+[debug]
+  address = "{debug}"
+"""
+
+
+def _answers(sock: Path) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(1.0)
+            conn.connect(str(sock))
+    except OSError:
+        return False
+    return True
+
+
+def _spawn(cmd: list[str], env: dict, log: Path, cwd: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                env=env, cwd=cwd, start_new_session=True)
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen, ready, what: str, log: Path, timeout: float,
+                dirs: EngineDirs) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            _CHILDREN.pop(proc.pid, None)
+            stop(dirs)
+            raise FleetError(f"{what} exited with status {proc.returncode}: {log_tail(log)}")
+        if time.monotonic() > deadline:
+            stop(dirs)
+            raise FleetError(f"{what} did not answer within {timeout:.0f} s: {log_tail(log)}")
+        time.sleep(0.2)
 
 
 def start(dirs: EngineDirs, path: tuple, dockerd_flags: tuple, daemon_json: dict,
           timeout: float = 60.0) -> int:
-    """Start ``dockerd`` for ``dirs`` and wait until it answers ``/_ping``.
+    """Start the engine's own containerd, then ``dockerd``; wait until it answers ``/_ping``.
+
+    containerd is started here rather than by dockerd: dockerd would otherwise use the
+    machine's containerd whenever ``/run/containerd/containerd.sock`` exists.
 
     Args:
         dirs: the engine's directories (created here).
         path: directories with its own dockerd, containerd, runc, docker-init, first in PATH.
         dockerd_flags: extra flags from the catalog.
         daemon_json: written to its own ``daemon.json`` (never ``/etc/docker``'s).
-        timeout: seconds to wait for the first answer.
+        timeout: seconds to wait for each daemon's first answer.
 
     Returns:
         the dockerd pid.
 
     Raises:
-        FleetError: it exited or did not answer in time; the message ends with its log.
+        FleetError: a daemon exited or did not answer in time; the message ends with its log.
     """
-    if len(str(dirs.exec_root / "containerd" / "containerd.sock")) > SOCKET_PATH_MAX:
+    if len(str(dirs.containerd_sock)) + len(".ttrpc") > SOCKET_PATH_MAX:
         raise FleetError(f"socket paths under {dirs.run} are too long for unix sockets",
                          hint="use a shorter LABKIT_FLEET_RUN directory")
-    for d in (dirs.run, dirs.data, dirs.exec_root, dirs.docker_config):
+    for d in (dirs.run, dirs.data, dirs.containerd_sock.parent, dirs.docker_config):
         d.mkdir(parents=True, exist_ok=True)
-    dirs.daemon_json.write_text(json.dumps(daemon_json, indent=2) + "\n")
-    dockerd = next(str(Path(d) / "dockerd") for d in path if (Path(d) / "dockerd").exists())
-    cmd = [dockerd, "-H", dirs.base_url, "--data-root", str(dirs.data),
-           "--exec-root", str(dirs.exec_root), "--pidfile", str(dirs.pidfile),
-           "--config-file", str(dirs.daemon_json),
-           "--bridge=none", "--iptables=false", "--ip6tables=false", *dockerd_flags]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "CONTAINERD_"))}
     env["PATH"] = os.pathsep.join([*map(str, path), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
-    with open(dirs.log, "ab") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, cwd=dirs.run, start_new_session=True)
-    _CHILDREN[proc.pid] = proc
-    deadline = time.monotonic() + timeout
-    while not ping(dirs.sock, timeout=1.0):
-        if proc.poll() is not None:
-            _CHILDREN.pop(proc.pid, None)
-            raise FleetError(f"dockerd for {dirs.run.name} exited with status {proc.returncode}: "
-                             f"{log_tail(dirs.log)}")
-        if time.monotonic() > deadline:
-            stop(dirs)
-            raise FleetError(f"dockerd for {dirs.run.name} did not answer within {timeout:.0f} s: "
-                             f"{log_tail(dirs.log)}")
-        time.sleep(0.2)
-    return proc.pid
+    program = {name: next(str(Path(d) / name) for d in path if (Path(d) / name).exists())
+               for name in ("dockerd", "containerd")}
+
+    dirs.containerd_toml.write_text(CONTAINERD_TOML.format(
+        root=dirs.data / "containerd", state=dirs.containerd_sock.parent,
+        sock=dirs.containerd_sock, debug=dirs.containerd_sock.with_name("containerd-debug.sock")))
+    containerd = _spawn([program["containerd"], "--config", str(dirs.containerd_toml)], env,
+                        dirs.containerd_log, dirs.run)
+    dirs.containerd_pidfile.write_text(f"{containerd.pid}\n")
+    _wait_ready(containerd, lambda: _answers(dirs.containerd_sock),
+                f"containerd for {dirs.run.name}", dirs.containerd_log, timeout, dirs)
+
+    dirs.daemon_json.write_text(json.dumps(daemon_json, indent=2) + "\n")
+    dockerd = _spawn([program["dockerd"], "-H", dirs.base_url, "--data-root", str(dirs.data),
+                      "--exec-root", str(dirs.exec_root), "--pidfile", str(dirs.pidfile),
+                      "--config-file", str(dirs.daemon_json),
+                      "--containerd", str(dirs.containerd_sock),
+                      "--bridge=none", "--iptables=false", "--ip6tables=false", *dockerd_flags],
+                     env, dirs.log, dirs.run)
+    _wait_ready(dockerd, lambda: ping(dirs.sock, timeout=1.0), f"dockerd for {dirs.run.name}",
+                dirs.log, timeout, dirs)
+    return dockerd.pid
 
 
 # --- leftovers -------------------------------------------------------------------------
@@ -253,21 +324,26 @@ def stop(dirs: EngineDirs, timeout: float = 20.0) -> None:
     for child, proc in list(_CHILDREN.items()):      # reap engines that died on their own
         if proc.poll() is not None:
             del _CHILDREN[child]
-    pid = read_pid(dirs)
-    if pid:
-        _signal([pid], signal.SIGTERM)
-        _wait_gone([pid], timeout)
+    pids = []
+    for pidfile in (dirs.pidfile, dirs.containerd_pidfile):   # dockerd first, then containerd
+        pid = read_pid(dirs, pidfile)
+        if pid:
+            pids.append(pid)
+            _signal([pid], signal.SIGTERM)
+            _wait_gone([pid], timeout)
     left = processes(dirs)
     _signal(left, signal.SIGKILL)
-    ours = left + ([pid] if pid else [])
+    ours = left + pids
     still = _wait_gone(ours, 10.0)
     _reap([p for p in ours if p in _CHILDREN])
     if still:
         raise FleetError(f"processes {still} of {dirs.run.name} survived SIGKILL")
     for point in mounts(dirs):
         _unmount(point)
-    for path in (dirs.sock, dirs.pidfile):
+    for path in (dirs.sock, dirs.pidfile, dirs.containerd_pidfile):
         path.unlink(missing_ok=True)
+    for runtime in (dirs.exec_root, dirs.containerd_sock.parent):    # runtime state only
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def remove(dirs: EngineDirs) -> None:

@@ -7,7 +7,6 @@ version actually unpacked is recorded. Static engines: Docker's release archive,
 downloaded to ``<cache>/static``. Archive engines: the local file.
 
 Example:
-    >>> from pathlib import Path
     >>> from labkit.fleet.fetch import deb_name
     >>> deb_name("containerd", "1:1.7.24~ds1-6")
     'containerd_1%3a1.7.24~ds1-6_*.deb'

@@ -29,7 +29,7 @@ from labkit.errors import FleetError
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "fleet_catalog.json"
 KINDS = ("debian", "static", "archive")
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ARCHIVE_VERSION = re.compile(r"docker-(\d+\.\d+\.\d+[^/]*?)\.(?:tgz|tar\.gz)$")
+_ARCHIVE_VERSION = re.compile(r"docker-(\d+\.\d+\.\d+[^/]*?)\.(?:tgz|tar\.gz|tar)$")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class EngineSpec:
     def slug(self) -> str:
         """A short, path-safe name for the engine's state directories."""
         if self.name.startswith("archive:"):
-            stem = re.sub(r"\.(tgz|tar\.gz)$", "", Path(self.source).name)
+            stem = re.sub(r"\.(tgz|tar\.gz|tar)$", "", Path(self.source).name)
             return _SLUG_UNSAFE.sub("-", f"archive-{stem}")
         return _SLUG_UNSAFE.sub("-", self.name.replace(":", "-"))
 

@@ -1,0 +1,205 @@
+"""labkit.checks: every checker says right, wrong (with a hint) or not answered; progress."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from labkit import checks, hello, oci
+from labkit.checks import Verdict
+
+
+@pytest.fixture(autouse=True)
+def progress_file(tmp_path, monkeypatch):
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
+    return path
+
+
+def test_every_exercise_has_a_checker_and_none_means_unanswered():
+    for exercise, checker in checks.checkers().items():
+        verdict = checker(None)
+        assert isinstance(verdict, Verdict)
+        assert verdict.passed is None and verdict.exercise == exercise
+        assert "Not answered yet" in str(verdict)
+
+
+def test_verdict_renders_as_text_and_html():
+    verdict = Verdict("01.2", False, "Not that.", "try again")
+    assert str(verdict) == "✘ 01.2 Not that.\n  hint: try again"
+    assert "<b>Hint:</b> try again" in verdict._repr_html_()
+
+
+def test_passing_is_remembered_and_shown(progress_file):
+    assert checks.check_00_2("b").passed
+    assert "00.2" in json.loads(progress_file.read_text())["passed"]
+    text = str(checks.progress())
+    assert f"1 of {len(checks.EXERCISES)} exercises passed" in text
+    assert "open" in text
+
+
+def test_failing_is_not_remembered(progress_file):
+    assert checks.check_00_2("a").passed is False
+    assert not progress_file.exists()
+
+
+def test_corrupt_progress_file_is_replaced(progress_file):
+    progress_file.write_text("{not json")
+    assert "0 of" in str(checks.progress())
+    assert checks.check_00_2("b").passed
+    assert json.loads(progress_file.read_text()) == {"passed": {"00.2": checks._passed()["00.2"]}}
+
+
+def test_unwritable_progress_never_breaks_a_check(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("a file where a folder should be")
+    monkeypatch.setenv("LABKIT_PROGRESS", str(tmp_path / "file" / "progress.json"))
+    assert checks.check_00_2("b").passed
+    assert "0 of" in str(checks.progress())
+
+
+def test_progress_file_defaults_to_xdg_data_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("LABKIT_PROGRESS")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert checks.progress_file() == tmp_path / "labkit" / "progress.json"
+
+
+def test_00_1_compares_with_the_actual_mode(monkeypatch):
+    import labkit
+
+    monkeypatch.setattr(labkit, "mode", lambda: "offline")
+    assert checks.check_00_1(" Offline ").passed
+    verdict = checks.check_00_1("live")
+    assert verdict.passed is False and "Mode:" in verdict.hint
+
+
+def test_01_1_oci_layout_with_cmd(tmp_path):
+    assert "nothing at" in checks.check_01_1(tmp_path / "missing").message
+    oci.Image(cmd=["/hello"]).write(tmp_path / "archive.tar")
+    assert "not an OCI layout" in checks.check_01_1(tmp_path / "archive.tar").message
+    oci.Image(cmd=["hello"]).write(tmp_path / "wrong-cmd", format="oci-dir")
+    assert "Cmd" in checks.check_01_1(tmp_path / "wrong-cmd").message
+    oci.Image([[oci.Entry.file("x", b"x")]], cmd=["/hello"]).write(tmp_path / "layered", format="oci-dir")
+    assert "1 layer" in checks.check_01_1(tmp_path / "layered").message
+    oci.Image(cmd=["/hello"]).write(tmp_path / "right", format="oci-dir")
+    assert checks.check_01_1(tmp_path / "right").passed
+    (tmp_path / "junk").write_bytes(b"not an image")
+    verdict = checks.check_01_1(tmp_path / "junk")
+    assert verdict.passed is False and "could not read" in verdict.message
+
+
+@pytest.mark.parametrize("answer, passed, says", [
+    ("sha256:" + hashlib.sha256(bytes(1024)).hexdigest(), True, "two end-of-archive blocks"),
+    (hashlib.sha256(bytes(1024)).hexdigest(), False, "names its algorithm"),
+    ("sha256:" + hashlib.sha256(b"").hexdigest(), False, "zero bytes"),
+    (oci.SCHEMA1_EMPTY_GZIP_DIGEST, False, "gzipped"),
+    ("sha256:1234", False, "not the digest"),
+])
+def test_01_2_empty_layer_digest(answer, passed, says):
+    verdict = checks.check_01_2(answer)
+    assert verdict.passed is passed and says in verdict.message
+
+
+def test_01_3_created_is_in_the_id():
+    assert checks.check_01_3(oci.Image().image_id != oci.Image(created="2015-02-10T00:00:00Z").image_id).passed
+    assert checks.check_01_3(False).hint
+
+
+def test_02_1_own_tiny_hello(tmp_path):
+    assert checks.check_02_1(tmp_path / "none").passed is False
+    (tmp_path / "text").write_text("hello")
+    assert "not an ELF" in checks.check_02_1(tmp_path / "text").message
+    hello.build("tiny", tmp_path / "default")
+    assert "default message" in checks.check_02_1(tmp_path / "default").message
+    hello.build("tiny", tmp_path / "mine", message=b"mine\n")
+    assert checks.check_02_1(tmp_path / "mine").passed
+
+
+def test_02_2_interpreter():
+    assert checks.check_02_2("/lib64/ld-linux-x86-64.so.2").passed
+    assert "libc is missing too" in checks.check_02_2("libc.so.6").message
+    assert checks.check_02_2("/bin/sh").passed is False
+
+
+def test_02_3_layer_floor_function():
+    assert checks.check_02_3(lambda n: 512 + (n + 511) // 512 * 512 + 1024).passed
+    assert checks.check_02_3(lambda n: 512 + n + 1024).passed is False
+    assert "512 bytes fill exactly one block" in checks.check_02_3(
+        lambda n: 512 + (n // 512 + 1) * 512 + 1024).hint
+    assert "raised ZeroDivisionError" in checks.check_02_3(lambda n: 1 // 0).message
+    assert "function itself" in checks.check_02_3(2048).message
+    # matches the bytes labkit really writes
+    assert len(oci.layer_tar([oci.Entry.file("hello", bytes(150))])) == 2048
+
+
+GOOD_DOCKERFILE = """
+FROM debian:bookworm AS build
+RUN gcc -static -o /hello hello.c
+FROM scratch
+COPY --from=build /hello /hello
+ENTRYPOINT ["/hello"]
+"""
+
+
+@pytest.mark.parametrize("dockerfile, says", [
+    ("FROM scratch\nCOPY hello /hello\n", "FROM line"),
+    ("FROM debian AS build\nFROM debian\n", "not FROM scratch"),
+    ("FROM debian\nFROM scratch\n", "no name"),
+    ("FROM debian AS build\nFROM scratch\nCOPY hello /hello\n", "never copies"),
+    ("FROM debian AS build\nFROM scratch\nCOPY --from=build /hello /hello\n", "no command"),
+    ("FROM debian AS build\nFROM scratch\nCOPY --from=build /hello /hello\nCMD /hello\n", "shell form"),
+    ("FROM debian AS build\nFROM scratch\nCOPY --from=build /h /h\nRUN ls\nCMD [\"/h\"]\n", "RUN"),
+])
+def test_02_4_multi_stage_mistakes(dockerfile, says):
+    verdict = checks.check_02_4(dockerfile)
+    assert verdict.passed is False and says in verdict.message
+
+
+def test_02_4_good_dockerfile():
+    assert checks.check_02_4(GOOD_DOCKERFILE).passed
+
+
+def test_03_exercises():
+    assert checks.check_03_1(2).passed
+    assert "1.5 and later" in checks.check_03_1(1).message
+    assert checks.check_03_2({"mode", "uname", "gname"}).passed
+    assert checks.check_03_2(["Mode", "uname", "gname", "chksum"]).passed
+    assert "look at the owner" in checks.check_03_2("mode").hint
+    assert "mtime is the same" in checks.check_03_2({"mtime", "mode"}).message
+    assert checks.check_03_3("oci-layout").passed
+    assert "20.10" in checks.check_03_3("docker-archive").message
+
+
+def _busybox_layer(target="busybox"):
+    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", b"\x7fELF pretend", mode=0o755),
+            oci.Entry.symlink("bin/sh", target)]
+
+
+def test_04_1_shell_image(tmp_path):
+    oci.Image([[oci.Entry.file("bin/sh", b"x")]]).write(tmp_path / "nobusybox.tar")
+    assert "no /bin/busybox" in checks.check_04_1(tmp_path / "nobusybox.tar").message
+    oci.Image([_busybox_layer()[:2]]).write(tmp_path / "nosh.tar")
+    assert "not a link" in checks.check_04_1(tmp_path / "nosh.tar").message
+    oci.Image([_busybox_layer("dash")]).write(tmp_path / "dash.tar")
+    assert "not to busybox" in checks.check_04_1(tmp_path / "dash.tar").message
+    oci.Image([_busybox_layer()]).write(tmp_path / "good.tar")
+    assert checks.check_04_1(tmp_path / "good.tar").passed
+
+
+def test_04_2_whiteout_layer(tmp_path):
+    base = _busybox_layer()
+    oci.Image([base]).write(tmp_path / "one.tar")
+    assert "1 layer" in checks.check_04_2(tmp_path / "one.tar").message
+    oci.Image([base, [oci.Entry.whiteout("bin/sh")]]).write(tmp_path / "wrong.tar")
+    assert "does not delete /bin/busybox" in checks.check_04_2(tmp_path / "wrong.tar").message
+    oci.Image([base, [oci.Entry.whiteout("bin/busybox")]]).write(tmp_path / "good.tar")
+    verdict = checks.check_04_2(tmp_path / "good.tar")
+    assert verdict.passed and "never shrinks" in verdict.message
+
+
+@pytest.mark.parametrize("answer, passed", [
+    ("etc/.wh.motd", True), ("/etc/.wh.motd", True), ("./etc/.wh.motd", True),
+    (".wh.motd", False), ("etc/.wh..wh..opq", False), ("etc/motd", False),
+])
+def test_04_3_whiteout_name(answer, passed):
+    assert checks.check_04_3(answer).passed is passed

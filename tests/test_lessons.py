@@ -1,0 +1,216 @@
+"""The lessons: notebook structure rules, solutions that pass their checkers, lesson helpers
+and lesson views (``labkit.lessons``, the ``lesson views`` section of ``labkit.show``).
+
+nbval itself runs the notebooks (``make notebooks-engine`` / ``make notebooks-offline``).
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from labkit import checks, hello, lessons, observe, oci, show
+from labkit.errors import LabkitError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+SOLUTIONS = ROOT / "notebooks" / "solutions"
+WIDGET_CALLS = ("layer_explorer(", "engine_picker(")
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _code(path: Path) -> list[dict]:
+    return [c for c in _cells(path) if c["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_the_five_lessons_exist():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_first_code_cell_is_import_labkit_then_the_mode_line(path):
+    code = _code(path)
+    assert _source(code[0]) == "import labkit"
+    assert _source(code[1]) == "labkit.show.mode_banner()"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_hold_no_logic_and_only_public_labkit(path):
+    for cell in _code(path):
+        tree = ast.parse(_source(cell))
+        for node in ast.walk(tree):
+            assert not isinstance(node, (ast.For, ast.While, ast.If, ast.IfExp, ast.Try, ast.ListComp,
+                                         ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.FunctionDef,
+                                         ast.Lambda, ast.Import, ast.ImportFrom)) or _source(cell) == "import labkit", \
+                f"logic in a cell: {_source(cell)!r}"
+            if isinstance(node, ast.Attribute):
+                assert not node.attr.startswith("_"), f"private API in a cell: {_source(cell)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_only_on_widget_cells(path):
+    for cell in _code(path):
+        tags = cell.get("metadata", {}).get("tags", [])
+        assert "nbval-skip" not in tags and "# NBVAL" not in _source(cell)
+        if "nbval-ignore-output" in tags:
+            assert _source(cell).startswith("labkit.show.") and any(w in _source(cell) for w in WIDGET_CALLS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_outputs_are_clean(path):
+    for cell in _code(path):
+        assert cell["execution_count"] is not None, f"not executed: {_source(cell)!r}"
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", _source(cell)
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), _source(cell)
+            assert "Warning" not in json.dumps(out.get("data", {}).get("text/plain", "")), _source(cell)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_two_to_four_exercises_each_with_a_solution(path):
+    number = path.stem[:2]
+    called = re.findall(rf"labkit\.checks\.check_{number}_(\d)\(answer\)",
+                        "\n".join(_source(c) for c in _code(path)))
+    assert 2 <= len(called) <= 4
+    assert {f"{number}.{n}" for n in called} == {k for k in checks.EXERCISES if k.startswith(number)}
+    solution = (SOLUTIONS / f"{path.stem}.md").read_text()
+    assert all(f"check_{number}_{n}(" in solution for n in called)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_exercise_cells_are_unanswered(path):
+    for cell in _code(path):
+        if "labkit.checks.check_" in _source(cell):
+            assert _source(cell).startswith("answer = None")
+            assert "Not answered yet" in json.dumps(cell["outputs"])
+
+
+def _solution_blocks(name: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (SOLUTIONS / f"{name}.md").read_text(), re.S)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_solutions_pass_their_checkers(path, tmp_path, monkeypatch):
+    if path.stem.startswith("04") and not Path("/bin/busybox").is_file():
+        from conftest import need_tool
+
+        need_tool("busybox")
+    monkeypatch.setenv("LABKIT_PROGRESS", str(tmp_path / "progress.json"))
+    monkeypatch.chdir(tmp_path)
+    lessons.workdir(path.stem[:2])  # as the notebook does before its exercises
+    namespace: dict = {}
+    verdicts = []
+    for block in _solution_blocks(path.stem):
+        lines = block.rstrip().splitlines()
+        exec("\n".join(lines[:-1]), namespace)  # noqa: S102 - our own solutions
+        verdicts.append(eval(lines[-1], namespace))  # the checker call
+    assert verdicts and all(v.passed for v in verdicts), [str(v) for v in verdicts]
+
+
+# --- labkit.lessons -----------------------------------------------------------------------
+def test_workdir_is_fresh_every_time(tmp_path):
+    work = lessons.workdir("01", root=tmp_path)
+    (work / "left-over").write_text("x")
+    assert lessons.workdir("01", root=tmp_path) == work and not any(work.iterdir())
+
+
+def test_run_here_runs_the_tiny_hello(tmp_path):
+    program = hello.build("tiny", tmp_path / "hello", message=b"hi\n")
+    assert lessons.run_here(program) == "hi\n"
+
+
+def test_run_here_errors_are_one_line(tmp_path):
+    (tmp_path / "text").write_text("not a program")
+    (tmp_path / "text").chmod(0o755)
+    with pytest.raises(LabkitError, match="could not start here"):
+        lessons.run_here(tmp_path / "text")
+    (tmp_path / "fail").write_text("#!/bin/sh\nexit 3\n")
+    (tmp_path / "fail").chmod(0o755)
+    with pytest.raises(LabkitError, match="exited with status 3"):
+        lessons.run_here(tmp_path / "fail")
+
+
+# --- labkit.show lesson views ----------------------------------------------------------------
+def test_mode_banner_offline_names_the_recording(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/labkit-test.sock")
+    banner = show.mode_banner()
+    date = observe.reference().provenance["date"]
+    assert str(banner) == (f"Mode: offline — no Docker engine answered; engine cells show what Docker "
+                           f"20.10.24 did, recorded on {date}; labkit's own builder runs here.")
+    assert "labkit-note" in banner._repr_html_()
+
+
+def test_mode_banner_live(engine):
+    assert str(show.mode_banner(engine)).startswith(f"Mode: live — Docker {observe.short_version(engine.facts.version)}")
+
+
+def _sanitize(text: str) -> str:
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "notebooks" / "sanitize.cfg")
+    for section in cfg.sections():
+        text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
+    return text
+
+
+def test_sanitize_maps_live_and_recorded_lines_to_one_token():
+    live = "Mode: live — Docker 20.10.24 answers at unix:///var/run/docker.sock; engine cells build and run on it now."
+    offline = str(show.Note("Mode: offline — no Docker engine answered; engine cells show what Docker 20.10.24 "
+                            "did, recorded on 2026-11-27; labkit's own builder runs here."))
+    assert _sanitize(live) == _sanitize(offline)
+    assert _sanitize("live Docker 20.10.24") == _sanitize("recorded on Docker 20.10.24 (2026-11-27)")
+    assert _sanitize("live Docker 20.10.24") != _sanitize("recorded on Docker 28.5.2 (2026-11-27)")
+    assert _sanitize("0123456789ab (set at build time)") == _sanitize("ba9876543210 (set at build time)")
+    assert _sanitize("0123456789ab") != _sanitize("ba9876543210")
+
+
+def test_scenario_view_marks_build_time_ids():
+    view = show.scenario(observe.scenario("empty-import"), ["image", "diff_ids", "run"])
+    text = str(view)
+    assert text.startswith("recorded on Docker 20.10.24")
+    assert text.count(show.BUILD_TIME_MARK) == 2
+    assert "5f70bf18a086" in text and "error: No command specified" in text
+    exact = str(show.scenario(observe.scenario("empty-labkit"), ["image", "predicted_id"]))
+    assert show.BUILD_TIME_MARK not in exact and exact.count(oci.Image().image_id[7:19]) == 2
+
+
+def test_hello_sizes_plot_has_every_bar():
+    fig = show.hello_sizes(observe.scenario("hello-variants"))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "official hello-world program" in labels and "tiny: layer tar" in labels
+    assert "dynamic: program" in labels
+
+
+def test_one_file_layer_size_is_what_labkit_writes():
+    for n in (0, 1, 170, 512, 513, 13376):
+        assert show.one_file_layer_size(n) == len(oci.layer_tar([oci.Entry.file("hello", bytes(n))]))
+
+
+def test_image_view_lists_layers_entries_and_whiteouts(tmp_path):
+    image = oci.Image([[oci.Entry.dir("data"), oci.Entry.file("data/a", b"abc"), oci.Entry.symlink("b", "data/a")],
+                       [oci.Entry.whiteout("data/a")]])
+    text = str(show.image(image.write(tmp_path / "i.tar")))
+    assert "2 layer(s); merged files: none" in text
+    assert "b -> data/a, data/, data/a (3 B)" in text and "data/.wh.a (whiteout)" in text
+
+
+def test_header_diff_names_the_fields_that_differ():
+    rows = show.header_diff(oci.Entry.file("hello", b"hi")).rows
+    assert {r["field"] for r in rows if r["differs"]} == {"mode", "chksum", "uname", "gname", "layer diff_id"}
+
+
+def test_engines_table_lists_each_recording():
+    rows = show.engines(observe.recorded()).rows
+    assert {"20.10.24"} <= {r["engine"] for r in rows}
+    assert all(r["source"].startswith("recorded ") for r in rows)
