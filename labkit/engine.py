@@ -163,6 +163,7 @@ class Engine:
         self.docker_cli = docker_cli
         self.docker_config = docker_config
         self._created: set[str] = set()
+        self._containers: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<Engine {self.base_url}>"
@@ -243,8 +244,8 @@ class Engine:
             builder: ``"legacy"`` or ``"buildkit"``.
             dockerfile: the Dockerfile's name inside ``context``.
             label: add the ``org.labkit.lab`` label (changes the config and so the
-                image ID; pass False to build exactly what ``docker build`` would —
-                the image is then remembered for :meth:`cleanup` instead).
+                image ID; pass False to build exactly what ``docker build`` would).
+                Either way the image is remembered for :meth:`cleanup`.
             cache: let the builder reuse earlier steps. Off by default: a cached COPY
                 step gives back the layer of an earlier build (other file times).
 
@@ -265,8 +266,7 @@ class Engine:
         image_id = (self._build_legacy(context, tag, dockerfile, labels, cache)
                     if builder == "legacy"
                     else self._build_buildkit(context, tag, dockerfile, labels, cache))
-        if not label:
-            self._created.add(tag)
+        self._created.add(tag)
         return image_id
 
     def _build_legacy(self, context, tag, dockerfile, labels, cache) -> str:
@@ -402,17 +402,31 @@ class Engine:
             raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
         self._created.discard(image)
 
-    def cleanup(self) -> int:
-        """Remove every container and image labelled ``org.labkit.lab`` and every image
-        this Engine loaded, imported or built without a label; returns how many."""
+    def cleanup(self, everything: bool = False) -> int:
+        """Remove what this Engine created (images it built, loaded or imported, and
+        containers left behind); returns how many.
+
+        Other learners' images on a shared engine are left alone. ``everything=True``
+        also removes every container and image labelled ``org.labkit.lab`` by anyone.
+        """
         removed = 0
         try:
-            for container in self.api.containers(all=True, filters={"label": LABEL}):
-                self.api.remove_container(container["Id"], force=True)
-                removed += 1
-            labelled = [row["Id"] for row in self.api.images(filters={"label": LABEL})]
+            containers = [c["Id"] for c in self.api.containers(all=True, filters={"label": LABEL})]
+            labelled = ([row["Id"] for row in self.api.images(filters={"label": LABEL})]
+                        if everything else [])
         except docker.errors.DockerException as err:
             raise EngineError(f"cleanup failed: {_engine_message(err)}") from None
+        for container in containers:
+            if everything or container in self._containers:
+                try:
+                    self.api.remove_container(container, force=True)
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError as err:
+                    if err.status_code != 409:  # removal already in progress
+                        raise EngineError(f"cleanup could not remove container {container[:12]}: "
+                                          f"{_engine_message(err)}") from None
         for image in [*labelled, *sorted(self._created)]:
             try:
                 self.api.remove_image(image, force=True)
@@ -423,6 +437,7 @@ class Engine:
                 raise EngineError(f"cleanup could not remove {image}: "
                                   f"{_engine_message(err)}") from None
         self._created.clear()
+        self._containers.clear()
         return removed
 
     # --- containers ---------------------------------------------------------------------
@@ -445,6 +460,7 @@ class Engine:
         except docker.errors.DockerException as err:
             return RunResult(None, b"", b"", f"cannot create a container from {image}: "
                                              f"{_engine_message(err)}")
+        self._containers.add(container)
         try:
             return self._start_and_wait(container, timeout)
         finally:
