@@ -40,11 +40,27 @@ def _docker_build(builder: str):
     return build
 
 
+def _engines() -> list[engine_mod.Engine]:
+    """The engine at DOCKER_HOST, then every fleet engine that is up."""
+    engines = [e for e in [engine_mod.try_connect()] if e is not None]
+    try:
+        from labkit import fleet
+
+        engines += [fleet.engine(name) for name in sorted(fleet.endpoints())]
+    except Exception as err:  # no fleet here: the bench still runs on DOCKER_HOST
+        print(f"(fleet engines skipped: {err})")
+    return engines
+
+
 def main() -> None:
-    eng = engine_mod.try_connect()
-    if eng is None:
+    engines = _engines()
+    if not engines:
         print("bench_build: skipped, no Docker engine answered")
-        return
+    for eng in engines:
+        _bench(eng)
+
+
+def _bench(eng: engine_mod.Engine) -> None:
     ways = {"labkit + docker load": _labkit_and_load, "docker build (BuildKit)":
             _docker_build("buildkit"), "docker build (legacy)": _docker_build("legacy")}
     if not eng.facts.buildkit:
@@ -62,7 +78,8 @@ def main() -> None:
                 eng.remove(tag)
     medians = {name: statistics.median(values) for name, values in times.items()}
     fastest = medians["labkit + docker load"]
-    print(f"hello image build on Docker {eng.facts.version}, median of {REPEATS}:")
+    store = ", containerd store" if eng.facts.containerd_store else ""
+    print(f"hello image build on Docker {eng.facts.version}{store}, median of {REPEATS}:")
     for name, median in medians.items():
         print(f"  {name:<24} {median * 1000:8.1f} ms   {median / fastest:5.2f}x labkit")
     others = [m for n, m in medians.items() if n != "labkit + docker load"]

@@ -442,7 +442,8 @@ def _case_value(case, column: str):
         text = " / ".join(line.strip() for line in output.splitlines() if line.strip())
         return f"exit {run['exit_code']}: {text}" if run else None
     if column == "save format":
-        return (case.save or {}).get("format")
+        save = case.save or {}
+        return save.get("format") or (f"error: {save['error']}" if save.get("error") else None)
     if column == "history":
         return " | ".join(f"{row.get('created_by') or '(no command)'} [{row.get('size', 0):,} B]"
                           for row in case.history) or None
@@ -585,7 +586,7 @@ def engines(observations) -> Table:
              "storage driver": obs.provenance.get("storage_driver"),
              "image store": obs.provenance.get("image_store"),
              "builders": ", ".join(obs.provenance.get("builders", [])),
-             "source": "live" if obs.live else f"recorded {obs.provenance.get('date')}"}
+             "source": obs.source}
             for obs in observations]
     return table(rows, title="Docker engines in this comparison")
 
@@ -596,8 +597,8 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
 
     Example:
         >>> from labkit import oci
-        >>> print(header_diff(oci.Entry.file("hello", b"hi"))).count("mode")
-        1
+        >>> [row["field"] for row in header_diff(oci.Entry.file("hello", b"hi")).rows if row["differs"]]
+        ['mode', 'chksum', 'uname', 'gname', 'layer diff_id']
     """
     from labkit import oci
 
@@ -610,3 +611,21 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
     rows.append({"field": "layer diff_id", "differs": "yes",
                  **{era: oci.Image([[entry]], era=era).diff_ids[0][:19] + "…" for era in eras}})
     return table(rows, ["field", *eras, "differs"], title=f"The tar header of /{entry.path}, as each era writes it")
+
+
+def across(observations, scenario_name: str,
+           columns: Sequence[str] = ("builder", "image", "id_kind", "layers", "diff_ids",
+                                     "size (inspect)", "size (docker images)", "save format", "run")) -> Table:
+    """One scenario on several engines: a row per engine and case, the columns of
+    :func:`scenario` (IDs the engine set at build time are marked, as there).
+
+    Example:
+        >>> from labkit import observe
+        >>> t = across(observe.recorded(), "era-1.4", ["layers"])
+        >>> t.rows[0]["layers"]
+        2
+    """
+    chosen = [obs for obs in observations if scenario_name in obs.results]
+    rows = [{"engine": obs.name, "case": name, **{c: _case_value(case, c) for c in columns}}
+            for obs in chosen for name, case in obs.results[scenario_name].cases.items()]
+    return table(rows, ["engine", "case", *columns], f"{scenario_name} on {len(chosen)} engine(s)")

@@ -210,7 +210,14 @@ def test_header_diff_names_the_fields_that_differ():
     assert {r["field"] for r in rows if r["differs"]} == {"mode", "chksum", "uname", "gname", "layer diff_id"}
 
 
+def test_across_marks_build_time_ids_and_shows_save_errors():
+    text = str(show.across(observe.recorded(), "hello-legacy"))
+    assert text.count(show.BUILD_TIME_MARK) == len(observe.recorded())
+    empty = show.across(observe.recorded(), "empty-labkit", ["save format"]).rows
+    assert {"engine": "20.10.24", "case": "labkit", "save format": "error: empty export - not implemented"} in empty
+
+
 def test_engines_table_lists_each_recording():
     rows = show.engines(observe.recorded()).rows
     assert {"20.10.24"} <= {r["engine"] for r in rows}
-    assert all(r["source"].startswith("recorded ") for r in rows)
+    assert all(r["source"].startswith("recorded on Docker ") for r in rows)

@@ -153,9 +153,19 @@ Visitor = Callable[[TarEntry, "tarfile.TarFile", tarfile.TarInfo], None]
 def scan_layer(raw: BinaryIO, visit: Visitor | None = None, label: str = "layer") -> LayerScan:
     """Read a layer blob once; ``visit(entry, tarfile, info)`` is called for each member.
 
+    An uncompressed layer in a seekable file (the usual ``docker save`` case) is hashed
+    in one sequential pass into a reused buffer, and listed by reading only its
+    headers; anything else is decompressed, hashed and listed in one streaming pass.
+
     Raises:
         BadImage: the blob is not a (gzip-compressed) tar, or is truncated.
     """
+    if visit is None and getattr(raw, "seekable", lambda: False)():
+        start = raw.tell()
+        magic = raw.read(4)
+        raw.seek(start)
+        if magic[:2] != b"\x1f\x8b" and magic != b"\x28\xb5\x2f\xfd":
+            return _scan_seekable(raw, label)
     stream = LayerStream(raw)
     entries = []
     try:
@@ -174,6 +184,33 @@ def scan_layer(raw: BinaryIO, visit: Visitor | None = None, label: str = "layer"
                        hint="the layer is truncated or corrupt") from None
     return LayerScan(entries, stream.diff_id, stream.blob_digest, stream.tar_size,
                      stream.blob_size, stream.compression)
+
+
+def _scan_seekable(raw: BinaryIO, label: str) -> LayerScan:
+    """Hash an uncompressed layer at full speed, then list it by its headers alone."""
+    start = raw.tell()
+    digest, size = hashlib.sha256(), 0
+    view = memoryview(bytearray(4 * READ_SIZE))
+    while got := raw.readinto(view):
+        digest.update(view[:got])
+        size += got
+    raw.seek(start)
+    entries = []
+    try:
+        with tarfile.open(fileobj=raw, mode="r:") as tf:
+            for info in tf:
+                if info.offset_data + (info.size if info.isreg() else 0) > start + size:
+                    raise BadImage("a layer member declares more bytes than the layer holds",
+                                   hint="the layer is truncated or forged")
+                entries.append(_entry(info))
+                if len(entries) > MAX_ENTRIES:
+                    raise BadImage(f"{label} has more than {MAX_ENTRIES} entries")
+                tf.members.clear()
+    except (tarfile.TarError, EOFError) as err:
+        raise BadImage(f"{label} is not a readable tar ({err})",
+                       hint="the layer is truncated or corrupt") from None
+    blob = "sha256:" + digest.hexdigest()
+    return LayerScan(entries, blob, blob, size, size, None)
 
 
 def _entry(info: tarfile.TarInfo) -> TarEntry:

@@ -39,12 +39,12 @@ def member_name(name: str) -> str:
 
 
 class Slice(io.RawIOBase):
-    """A read-only file over ``size`` bytes at ``offset`` of an open descriptor."""
+    """A read-only, seekable file over ``size`` bytes at ``offset`` of an open descriptor."""
 
     def __init__(self, fd: int, offset: int, size: int, label: str, owns_fd: bool = False):
         super().__init__()
-        self._fd, self._pos, self._end, self.label = fd, offset, offset + size, label
-        self._owns_fd = owns_fd
+        self._fd, self._start, self._pos, self._end = fd, offset, offset, offset + size
+        self.label, self._owns_fd = label, owns_fd
 
     def close(self) -> None:
         if self._owns_fd and not self.closed:
@@ -53,6 +53,17 @@ class Slice(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: self._start, io.SEEK_CUR: self._pos, io.SEEK_END: self._end}[whence]
+        self._pos = max(self._start, base + offset)
+        return self.tell()
 
     def read(self, size: int = -1) -> bytes:
         wanted = self._end - self._pos if size < 0 else min(size, self._end - self._pos)
@@ -65,9 +76,16 @@ class Slice(io.RawIOBase):
         return data
 
     def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
+        """Read straight into ``buffer`` (no intermediate copy)."""
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self._end - self._pos)
+        if wanted <= 0:
+            return 0
+        got = os.preadv(self._fd, [view[:wanted]], self._pos)
+        if not got:
+            raise BadImage(f"{self.label} is truncated", hint="the file ends early; save it again")
+        self._pos += got
+        return got
 
 
 class Source:
