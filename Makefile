@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # A socket nobody listens on: how the notebooks are checked "as on Binder".
 NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
-NBVAL  := $(BIN)/pytest -p no:cacheprovider --nbval --sanitize-with notebooks/sanitize.cfg notebooks
+NBVAL  := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 .PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder browser fleet-test execute bench clean
 
