@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
 NBVAL  := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder browser fleet-test execute bench clean
+.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder execute bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ notebooks-binder:
 
 # Re-execute every notebook in place (engine mode); commit the result.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -31,7 +31,11 @@ def mode() -> str:
     """``"live"`` when a Docker engine answers at DOCKER_HOST, else ``"offline"``."""
     from labkit import engine
 
-    return "live" if engine.try_connect() is not None else "offline"
+    eng = engine.try_connect()
+    if eng is None:
+        return "offline"
+    eng.api.close()  # only asked whether it answers: don't keep its connection open
+    return "live"
 
 
 def doctor():

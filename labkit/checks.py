@@ -138,6 +138,9 @@ def _inspect(exercise: str, path, what: str):
     """``labkit.oci.inspect(path)`` or a failing Verdict that says why it could not be read."""
     from labkit import oci
 
+    if not isinstance(path, (str, os.PathLike)):
+        return None, _verdict(exercise, False, f"{path!r} is not a path.",
+                              f"pass the path (a string or pathlib.Path) you wrote {what} to")
     if not Path(path).exists():
         return None, _verdict(exercise, False, f"There is nothing at {path}.",
                               f"write {what} there first, then pass the same path")
@@ -249,8 +252,8 @@ def check_02_1(path) -> Verdict:
 
     if path is None:
         return _unanswered("02.1", "the path of your hello binary")
-    p = Path(path)
-    if not p.is_file():
+    p = Path(path) if isinstance(path, (str, os.PathLike)) else None
+    if p is None or not p.is_file():
         return _verdict("02.1", False, f"There is no file at {path}.",
                         "write it with labkit.hello.build(\"tiny\", path, message=b\"...\")")
     data = p.read_bytes()
@@ -259,7 +262,11 @@ def check_02_1(path) -> Verdict:
     if hello.DEFAULT_MESSAGE in data:
         return _verdict("02.1", False, "It still prints the default message.",
                         "pass message=b\"your text\\n\" to labkit.hello.build")
-    info = hello.describe(p)
+    try:
+        info = hello.describe(p)
+    except LabkitError as err:
+        return _verdict("02.1", False, f"labkit could not read {path}: {err}",
+                        "write it with labkit.hello.build(\"tiny\", path, message=b\"...\")")
     if not info.static:
         return _verdict("02.1", False, "This program is dynamic; it would not run in a FROM scratch image.",
                         "the tiny variant is static: labkit.hello.build(\"tiny\", ...)")
@@ -359,6 +366,9 @@ def check_03_2(fields) -> Verdict:
         return _unanswered("03.2", "a set of field names, e.g. {\"mtime\"}")
     if isinstance(fields, str):
         fields = {fields}
+    if not isinstance(fields, (set, frozenset, list, tuple, dict)):
+        return _verdict("03.2", False, f"{fields!r} is not a set of field names.",
+                        "write them as a set of strings, e.g. {\"mtime\", \"size\"}")
     got = {str(f).strip().lower() for f in fields} - {"chksum"}  # the checksum follows from the others
     want = {"mode", "uname", "gname"}
     if got == want:

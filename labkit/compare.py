@@ -16,10 +16,8 @@ from typing import Sequence
 
 from labkit import show
 from labkit.errors import LabkitError
+from labkit.hello import OFFICIAL_HELLO_WORLD
 from labkit.observe import Observation, summary_row
-
-#: The hello-world binary Docker ships (musl, -Os, stripped), for scale.
-OFFICIAL_HELLO_BYTES = 10072
 
 
 def _pairs(observations: Sequence[Observation], scenario: str | None):
@@ -59,31 +57,22 @@ def table(observations: Sequence[Observation], scenario: str | None = None) -> s
     """
     rows = []
     for obs, name, case_name, case in _pairs(observations, scenario):
-        row = {"engine": obs.name, "scenario": name}
-        row.update(summary_row(case_name, case))
-        row["diff_ids"] = " ".join(d.split(":")[-1][:12] for d in case.diff_ids)
-        rows.append(row)
+        rows.append({"engine": obs.name, "scenario": name, **summary_row(case_name, case),
+                     "diff_ids": show.case_value(case, "diff_ids")})
     if scenario is not None:
         rows = [{k: v for k, v in r.items() if k != "scenario"} for r in rows]
     sources = "; ".join(f"{o.name}: {o.source}" for o in observations)
     return show.table(rows, title=f"{scenario or 'All scenarios'} ({sources})")
 
 
-def _grouped_bars(ax, observations, scenario, value):
-    """Bars per case, one colour per observation; returns the case names."""
-    cases: list[str] = []
-    for _, _, case_name, _ in _pairs(observations, scenario):
-        if case_name not in cases:
-            cases.append(case_name)
+def _grouped_bars(ax, observations, groups, height, label) -> None:
+    """One group of bars per item of ``groups``, one bar (and colour) per observation;
+    ``height(obs, group)`` (``None`` draws nothing), ``label(obs)`` for the legend."""
     width = 0.8 / max(1, len(observations))
     for i, obs in enumerate(observations):
-        result = obs.results.get(scenario)
-        heights = [value(result.cases[c]) if result and c in result.cases else 0 for c in cases]
-        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(cases))]
-        ax.bar(xs, [h or 0 for h in heights], width, label=f"{obs.name} ({'live' if obs.live else 'recorded'})",
+        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(groups))]
+        ax.bar(xs, [height(obs, g) or 0 for g in groups], width, label=label(obs),
                color=show.PALETTE[i % len(show.PALETTE)])
-    ax.set_xticks(range(len(cases)), cases)
-    return cases
 
 
 def plot_sizes(observations: Sequence[Observation], scenario: str = "hello-variants",
@@ -103,11 +92,22 @@ def plot_sizes(observations: Sequence[Observation], scenario: str = "hello-varia
         raise LabkitError(f"cannot plot {field!r}", hint="use size_inspect or size_listed")
     label = "docker image inspect .Size" if field == "size_inspect" else "docker images SIZE"
     fig, ax = show.figure(f"{scenario}: image size ({label})", ylabel="bytes (log scale)")
-    _grouped_bars(ax, observations, scenario, lambda c: getattr(c, field) if c.ok else None)
+    cases: list[str] = []
+    for _, _, case_name, _ in _pairs(observations, scenario):
+        cases += [case_name] if case_name not in cases else []
+
+    def size(obs, case_name):
+        case = obs.results[scenario].cases.get(case_name) if scenario in obs.results else None
+        return getattr(case, field) if case is not None and case.ok else None
+
+    _grouped_bars(ax, observations, cases, size,
+                  lambda obs: f"{obs.name} ({'live' if obs.live else 'recorded'})")
+    ax.set_xticks(range(len(cases)), cases)
     ax.set_yscale("log")
     if scenario == "hello-variants":
-        ax.axhline(OFFICIAL_HELLO_BYTES, color="#555555", linestyle="--", linewidth=1,
-                   label=f"official hello-world binary ({OFFICIAL_HELLO_BYTES:,} B)")
+        official = OFFICIAL_HELLO_WORLD["size"]
+        ax.axhline(official, color="#555555", linestyle="--", linewidth=1,
+                   label=f"official hello-world binary ({official:,} B)")
     ax.legend(frameon=False, fontsize="small")
     return fig, ax
 
@@ -122,11 +122,9 @@ def plot_layers(observations: Sequence[Observation], scenarios: Sequence[str] | 
     for obs in observations:
         names += [n for n in obs.results if n not in names and (not scenarios or n in scenarios)]
     fig, ax = show.figure("Layers per image", ylabel="layers (RootFS.Layers)")
-    width = 0.8 / max(1, len(observations))
-    for i, obs in enumerate(observations):
-        heights = [obs.results[n].main.layers or 0 if n in obs.results else 0 for n in names]
-        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(names))]
-        ax.bar(xs, heights, width, label=obs.name, color=show.PALETTE[i % len(show.PALETTE)])
+    _grouped_bars(ax, observations, names,
+                  lambda obs, n: obs.results[n].main.layers if n in obs.results else None,
+                  lambda obs: obs.name)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize="small")

@@ -4,6 +4,8 @@
 returns an :class:`Engine`; :func:`try_connect` returns None instead of raising, so
 a notebook can fall back to offline mode. Everything an Engine creates is either
 labelled ``org.labkit.lab`` or remembered, and :meth:`Engine.cleanup` removes it.
+No call waits forever: quick ones give up after ``CALL_TIMEOUT`` seconds without an
+answer, and a whole build, load, save or import after ``OPERATION_TIMEOUT``.
 
 Example:
     >>> from labkit import engine
@@ -13,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -22,16 +25,20 @@ import threading
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from labkit.errors import EngineError, EngineUnavailable
 
+_T = TypeVar("_T")
 LABEL = "org.labkit.lab"
 DEFAULT_URL = "unix:///var/run/docker.sock"
-OPERATION_TIMEOUT = 600          # seconds an API call (load, save, build) may take
+CALL_TIMEOUT = 60                # seconds a quick API call (inspect, create, remove...) may take
+OPERATION_TIMEOUT = 600          # seconds a whole load, save, import or build may take
 CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
 # Security options of every lab container (see Engine.run).
 RUN_LIMITS = dict(network_mode="none", read_only=True, cap_drop=["ALL"],
@@ -123,7 +130,7 @@ def connect(base_url: str | None = None, timeout: float = 10, *,
                                          "offline") from None
         raise EngineUnavailable(f"no Docker engine answered at {url}",
                                 hint="start Docker, or run the lab offline") from None
-    api.timeout = OPERATION_TIMEOUT
+    api.timeout = CALL_TIMEOUT
     return Engine(api, url, docker_cli=docker_cli, docker_config=docker_config)
 
 
@@ -138,6 +145,13 @@ def try_connect(base_url: str | None = None, timeout: float = 3, **kwargs) -> En
         return connect(base_url, timeout, **kwargs)
     except EngineUnavailable:
         return None
+
+
+# What a docker SDK call can raise: the SDK's own errors, and requests' or urllib3's
+# (a streamed answer that times out or drops mid-read) -- those are not DockerExceptions.
+_SDK_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
+               urllib3.exceptions.HTTPError)
+_TIMEOUTS = (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
 
 
 def _engine_message(err: Exception) -> str:
@@ -175,7 +189,7 @@ class Engine:
         try:
             version = self.api.version()
             info = self.api.info()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
+        except _SDK_ERRORS as err:
             raise EngineError(f"the engine at {self.base_url} did not answer: "
                               f"{_engine_message(err)}") from None
         driver_status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
@@ -233,6 +247,39 @@ class Engine:
         return subprocess.run([cli, *args], env={**self.cli_env(), **(extra_env or {})},
                               capture_output=True, text=True, timeout=timeout)
 
+    def _long_call(self, what: str, call: Callable[[], _T]) -> _T:
+        """``call()`` (one slow SDK call: build, load, save, import), for at most
+        OPERATION_TIMEOUT seconds in all.
+
+        The SDK's timeout bounds only each socket read -- and for ``save`` not even
+        that (docker-py turns it off for raw streams) -- so the call runs in a helper
+        thread, abandoned with an ``EngineError`` once the deadline has passed.
+        """
+        result: list = []
+
+        def target() -> None:
+            try:
+                result.append(call())
+            except BaseException as err:  # re-raised in the caller's thread
+                result.append(err)
+
+        worker = threading.Thread(target=target, name=f"labkit: {what}", daemon=True)
+        self.api.timeout = OPERATION_TIMEOUT
+        try:
+            worker.start()
+            worker.join(OPERATION_TIMEOUT)
+        finally:
+            self.api.timeout = CALL_TIMEOUT
+        if not result:
+            raise EngineError(f"{what} took over {OPERATION_TIMEOUT} s at {self.base_url}",
+                              hint="is the engine overloaded? try again, or restart Docker")
+        if isinstance(result[0], _TIMEOUTS):
+            raise EngineError(f"{what} got no answer from {self.base_url} for "
+                              f"{OPERATION_TIMEOUT} s", hint="is the engine overloaded?")
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0]
+
     # --- images -------------------------------------------------------------------------
     def build(self, context: str | Path, tag: str, builder: str = "legacy",
               dockerfile: str = "Dockerfile", *, label: bool = True, cache: bool = False) -> str:
@@ -270,18 +317,23 @@ class Engine:
         return image_id
 
     def _build_legacy(self, context, tag, dockerfile, labels, cache) -> str:
-        image_id, last = None, ""
-        try:
+        what = f"legacy build of {tag}"
+
+        def build() -> tuple[str | None, str]:
+            image_id, last = None, ""
             for chunk in self.api.build(path=str(context), tag=tag, dockerfile=dockerfile,
                                         labels=labels, rm=True, forcerm=True, decode=True,
                                         network_mode="none", nocache=not cache):
                 if "error" in chunk:
-                    raise EngineError(f"legacy build of {tag} failed: "
-                                      f"{' '.join(chunk['error'].split())}")
+                    raise EngineError(f"{what} failed: {' '.join(chunk['error'].split())}")
                 image_id = (chunk.get("aux") or {}).get("ID", image_id)
                 last = chunk.get("stream", "").strip() or last
-        except docker.errors.DockerException as err:
-            raise EngineError(f"legacy build of {tag} failed: {_engine_message(err)}") from None
+            return image_id, last
+
+        try:
+            image_id, last = self._long_call(what, build)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"{what} failed: {_engine_message(err)}") from None
         if image_id is None:
             raise EngineError(f"legacy build of {tag} gave no image ID (last output: {last})")
         return image_id
@@ -326,7 +378,8 @@ class Engine:
             ['lab/hello:latest']
         """
         loaded: list[str] = []
-        try:
+
+        def load() -> None:
             with open(path, "rb") as tarball:
                 for chunk in self.api.load_image(tarball, quiet=True):
                     if "error" in chunk:
@@ -336,21 +389,25 @@ class Engine:
                     match = re.match(r"Loaded image(?: ID)?: (\S+)", stream.strip())
                     if match:
                         loaded.append(match.group(1))
+
+        try:
+            self._long_call(f"loading {Path(path).name}", load)
         except requests.exceptions.JSONDecodeError:
             pass  # a pre-1.10 (docker-v1) tarball loads with an empty answer body
-        except OSError as err:
-            raise EngineError(f"cannot read {path}: {err.strerror}") from None
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:  # before OSError: requests' errors are OSErrors too
             raise EngineError(f"the engine refused {Path(path).name}: "
                               f"{_engine_message(err)}") from None
+        except OSError as err:
+            raise EngineError(f"cannot read {path}: {err.strerror}") from None
         self._created.update(loaded)
         return loaded
 
     def import_tar(self, path: str | Path, tag: str) -> str:
         """``docker import`` a root-filesystem tarball as a one-layer image; returns its ID."""
         try:
-            out = self.api.import_image_from_file(str(path), repository=tag)
-        except docker.errors.DockerException as err:
+            out = self._long_call(f"importing {Path(path).name}",
+                                  lambda: self.api.import_image_from_file(str(path), repository=tag))
+        except _SDK_ERRORS as err:
             raise EngineError(f"the engine refused to import {Path(path).name}: "
                               f"{_engine_message(err)}") from None
         match = re.search(r"sha256:[0-9a-f]{64}", out if isinstance(out, str) else str(out))
@@ -362,32 +419,42 @@ class Engine:
     def save(self, image: str, path: str | Path) -> Path:
         """``docker save`` ``image`` into the tarball ``path`` (streamed)."""
         path = Path(path)
-        try:
+
+        def save() -> None:
             with path.open("wb") as out:
                 for chunk in self.api.get_image(image):
                     out.write(chunk)
-        except docker.errors.DockerException as err:
+
+        try:
+            self._long_call(f"saving {image}", save)
+        except _SDK_ERRORS as err:  # before OSError: requests' errors are OSErrors too
             raise EngineError(f"cannot save {image}: {_engine_message(err)}") from None
+        except OSError as err:
+            raise EngineError(f"cannot write {path}: {err.strerror}") from None
         return path
 
     def inspect(self, image: str) -> dict:
         """``docker image inspect`` as a dict."""
         try:
             return self.api.inspect_image(image)
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             raise EngineError(f"cannot inspect {image}: {_engine_message(err)}") from None
 
     def history(self, image: str) -> list[dict]:
         """``docker history`` rows, newest first."""
         try:
             return self.api.history(image)
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             raise EngineError(f"no history for {image}: {_engine_message(err)}") from None
 
     def listed_size(self, image: str) -> int:
         """The size ``docker images`` shows for ``image`` (bytes; differs by image store)."""
         image_id = self.inspect(image)["Id"]
-        for row in self.api.images(all=True):
+        try:
+            rows = self.api.images(all=True)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot list images: {_engine_message(err)}") from None
+        for row in rows:
             if row["Id"] == image_id:
                 return int(row["Size"])
         raise EngineError(f"{image} is not in the engine's image list")
@@ -398,7 +465,7 @@ class Engine:
             self.api.remove_image(image, force=True)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
         self._created.discard(image)
 
@@ -414,7 +481,7 @@ class Engine:
             containers = [c["Id"] for c in self.api.containers(all=True, filters={"label": LABEL})]
             labelled = ([row["Id"] for row in self.api.images(filters={"label": LABEL})]
                         if everything else [])
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             raise EngineError(f"cleanup failed: {_engine_message(err)}") from None
         for container in containers:
             if everything or container in self._containers:
@@ -423,8 +490,8 @@ class Engine:
                     removed += 1
                 except docker.errors.NotFound:
                     pass
-                except docker.errors.APIError as err:
-                    if err.status_code != 409:  # removal already in progress
+                except _SDK_ERRORS as err:
+                    if getattr(err, "status_code", None) != 409:  # removal already in progress
                         raise EngineError(f"cleanup could not remove container {container[:12]}: "
                                           f"{_engine_message(err)}") from None
         for image in [*labelled, *sorted(self._created)]:
@@ -433,7 +500,7 @@ class Engine:
                 removed += 1
             except docker.errors.NotFound:
                 pass
-            except docker.errors.APIError as err:
+            except _SDK_ERRORS as err:
                 raise EngineError(f"cleanup could not remove {image}: "
                                   f"{_engine_message(err)}") from None
         self._created.clear()
@@ -447,7 +514,8 @@ class Engine:
         The container has no network, a read-only root, no capabilities,
         ``no-new-privileges``, 64 MiB of memory and 64 pids, and is removed afterwards.
         A container that cannot start (the engine's error, e.g. a missing dynamic
-        loader) or that outlives ``timeout`` seconds gives a result with ``error`` set.
+        loader) or that outlives ``timeout`` seconds gives a result with ``error`` set;
+        ``run`` never raises (a container it could not remove is left to :meth:`cleanup`).
 
         Example:
             >>> eng.run("lab/hello").stdout                             # doctest: +SKIP
@@ -457,7 +525,7 @@ class Engine:
             container = self.api.create_container(
                 image, command=cmd, labels={LABEL: "1"},
                 host_config=self.api.create_host_config(**RUN_LIMITS))["Id"]
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             return RunResult(None, b"", b"", f"cannot create a container from {image}: "
                                              f"{_engine_message(err)}")
         self._containers.add(container)
@@ -466,11 +534,11 @@ class Engine:
         finally:
             try:
                 self.api.remove_container(container, force=True)
+                self._containers.discard(container)
             except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as err:
-                if err.status_code != 409:  # 409: its removal is already in progress
-                    raise
+                self._containers.discard(container)
+            except _SDK_ERRORS:
+                pass  # 409: its removal is already in progress; else cleanup() retries
 
     def _start_and_wait(self, container: str, timeout: float) -> RunResult:
         # Attached before start, the stream carries the exact bytes (the json-file
@@ -482,14 +550,17 @@ class Engine:
             reader = threading.Thread(target=_collect, args=(stream, output), daemon=True)
             reader.start()
             self.api.start(container)
-        except docker.errors.DockerException as err:
+        except _SDK_ERRORS as err:
             return RunResult(None, b"", b"", _engine_message(err))
         try:
             exit_code = self.api.wait(container, timeout=timeout)["StatusCode"]
             error = None
-        except requests.exceptions.RequestException:
-            self.api.kill(container)
+        except (*_TIMEOUTS, requests.exceptions.ConnectionError):
+            with contextlib.suppress(*_SDK_ERRORS):   # it may have exited meanwhile
+                self.api.kill(container)
             exit_code, error = None, f"timed out after {timeout} s"
+        except _SDK_ERRORS as err:
+            exit_code, error = None, _engine_message(err)
         reader.join(timeout=5)
         return RunResult(exit_code, bytes(output[1]), bytes(output[2]), error)
 
@@ -500,5 +571,6 @@ def _collect(stream, output: dict[int, bytearray]) -> None:
         for out, err in stream:
             output[1] += out or b""
             output[2] += err or b""
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+    except (*_SDK_ERRORS, OSError):
         pass
+

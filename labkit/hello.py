@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import io
 import platform
 import shutil
 import struct
@@ -346,7 +347,7 @@ def describe(path: str | Path) -> BinaryInfo:
     except OSError as err:
         raise LabkitError(f"cannot read {path}: {err.strerror}") from None
     try:
-        with path.open("rb") as stream:
+        with io.BytesIO(data) as stream:
             elf = ELFFile(stream)
             machine = elf["e_machine"]
             arch = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64"}.get(machine, machine)

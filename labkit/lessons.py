@@ -20,10 +20,18 @@ def workdir(name: str, root: str | Path = "work") -> Path:
 
     Running a notebook twice then starts from the same state, so it shows the same output.
 
+    Raises:
+        LabkitError: ``name`` is not a plain folder name (empty, absolute, or with ``..``):
+            emptying it could delete something outside ``root``.
+
     Example:
         >>> workdir("01", root="/tmp/labkit-doctest").name
         '01'
     """
+    parts = Path(name).parts
+    if not parts or Path(name).is_absolute() or ".." in parts:
+        raise LabkitError(f"workdir name {name!r} is not a folder name inside {root}",
+                          hint="use a plain name such as \"01\"")
     path = Path(root) / name
     if path.is_symlink() or path.is_file():
         path.unlink()

@@ -130,7 +130,10 @@ def report() -> Report:
     """
     try:
         eng = engine_mod.connect(timeout=3)
-        facts, engine_error = eng.facts.to_dict(), None
+        try:
+            facts, engine_error = eng.facts.to_dict(), None
+        finally:
+            eng.api.close()
         mode, reason = "live", f"a Docker engine answered at {eng.base_url}"
     except LabkitError as err:
         facts, engine_error = None, str(err)

@@ -121,35 +121,20 @@ class Result:
                 + show.table(self.rows(), title=title)._repr_html_())
 
 
+#: The columns of :func:`summary_row` (besides ``case`` and ``history rows``).
+SUMMARY_COLUMNS = ("builder", "image", "id_kind", "layers", "size (inspect)",
+                   "size (docker images)", "save format", "run")
+
+
 def summary_row(case_name: str, case: Case) -> dict:
-    """The key facts of one case as a flat row.
+    """The key facts of one case as a flat row, formatted as the lesson tables show them.
 
     Example:
         >>> summary_row("a", Case("labkit", layers=0, size_inspect=0))["layers"]
         0
     """
-    run = case.run or {}
-    if run.get("error"):
-        ran = f"error: {run['error']}"
-    elif run:
-        output = run.get("stdout", "").strip() or run.get("stderr", "").strip()
-        ran = f"exit {run.get('exit_code')}: {' / '.join(output.splitlines())}"
-    else:
-        ran = ""
-    return {
-        "case": case_name, "builder": case.builder,
-        "image": short_id(case.image_id) if case.ok else f"error: {case.error}",
-        "id kind": case.id_kind, "layers": case.layers,
-        "size (inspect)": case.size_inspect, "size (docker images)": case.size_listed,
-        "history rows": len(case.history) if case.ok else None,
-        "save format": (case.save or {}).get("format") or (case.save or {}).get("error"),
-        "run": ran,
-    }
-
-
-def short_id(image_id: str | None) -> str | None:
-    """``sha256:0123…`` -> ``0123456789ab`` (the 12 digits ``docker images`` shows)."""
-    return image_id.split(":")[-1][:12] if image_id else None
+    return {"case": case_name, **{c: show.case_value(case, c) for c in SUMMARY_COLUMNS},
+            "history rows": len(case.history) if case.ok else None}
 
 
 @dataclasses.dataclass
@@ -189,10 +174,12 @@ class Observation:
                 "results": {name: r.to_dict() for name, r in self.results.items()}}
 
     def write(self, directory: str | Path | None = None) -> Path:
-        """Write ``<directory>/<name>.json`` (stable key order, ``indent=1``)."""
+        """Write ``<directory>/<name>.json`` (stable key order, ``indent=1``); characters
+        other than letters, digits, ``.``, ``_`` and ``-`` in the name become ``-``
+        (``static:27.3.1`` -> ``static-27.3.1.json``)."""
         directory = Path(directory) if directory else DATA_DIR
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{self.name}.json"
+        path = directory / (re.sub(r"[^A-Za-z0-9._-]+", "-", self.name).strip("-") + ".json")
         path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
         return path
 
@@ -215,10 +202,14 @@ def from_dict(data: dict, live: bool = False) -> Observation:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise LabkitError(f"not a labkit observation (schema {SCHEMA})",
                           hint="record it again with `labkit record`")
-    obs = Observation(data["name"], data["provenance"], {}, live)
-    for name, result in data["results"].items():
-        cases = {case: Case.from_dict(c) for case, c in result["cases"].items()}
-        obs.results[name] = Result(name, result.get("description", ""), cases, obs.source)
+    try:
+        obs = Observation(str(data["name"]), dict(data["provenance"]), {}, live)
+        for name, result in data["results"].items():
+            cases = {case: Case.from_dict(c) for case, c in result["cases"].items()}
+            obs.results[name] = Result(name, result.get("description", ""), cases, obs.source)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise LabkitError(f"a malformed labkit observation ({type(err).__name__}: {err})",
+                          hint="record it again with `labkit record`") from None
     return obs
 
 
@@ -235,7 +226,10 @@ def load(path: str | Path) -> Observation:
         raise LabkitError(f"cannot read {path}: {err.strerror}") from None
     except ValueError as err:
         raise LabkitError(f"{path} is not JSON: {err}") from None
-    return from_dict(data)
+    try:
+        return from_dict(data)
+    except LabkitError as err:
+        raise LabkitError(f"{path}: {err.message}", hint=err.hint) from None
 
 
 def recorded(directory: str | Path | None = None) -> list[Observation]:
@@ -251,7 +245,8 @@ def recorded(directory: str | Path | None = None) -> list[Observation]:
 
 
 def _version_key(name: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.-]", name))
+    # Numbers in numeric order, before words ("28.5.2" < "28.5.2-containerd" < "static:27.3.1").
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.:-]", name))
 
 
 def reference() -> Observation:
@@ -290,9 +285,7 @@ def observe(engine, names: Iterable[str] | None = None, *, name: str | None = No
         >>> obs["empty-labkit"].layers                             # doctest: +SKIP
         0
     """
-    names = list(names or scenarios.SCENARIOS)
-    for unknown in set(names) - set(scenarios.SCENARIOS):
-        raise LabkitError(f"unknown scenario {unknown!r}", hint="choose one of " + ", ".join(SCENARIOS))
+    names = [scenarios.get(n).name for n in names or scenarios.SCENARIOS]   # unknown: one error
     obs = Observation(name or configuration_name(engine.facts), provenance(engine, endpoint), {}, True)
     steps = names
     if progress:
@@ -312,8 +305,7 @@ def scenario(name: str, engine=None) -> Result:
         >>> scenario("era-1.4").source
         'recorded on Docker 20.10.24 (2026-11-27)'
     """
-    if name not in SCENARIOS:
-        raise LabkitError(f"unknown scenario {name!r}", hint="choose one of " + ", ".join(SCENARIOS))
+    scenarios.get(name)                                    # unknown: one clear error
     if engine is not None:
         return observe(engine, [name])[name]
     return reference()[name]
@@ -332,8 +324,7 @@ def deterministic(observation: Observation | dict) -> dict:
         >>> "date" in d["provenance"]
         False
     """
-    data = observation.to_dict() if isinstance(observation, Observation) else copy.deepcopy(observation)
-    data = copy.deepcopy(data)
+    data = copy.deepcopy(observation.to_dict() if isinstance(observation, Observation) else observation)
     for key in VOLATILE_PROVENANCE:
         data["provenance"].pop(key, None)
     for result in data["results"].values():
@@ -391,14 +382,37 @@ def _engines(names: list[str]):
     return [(name, fleet.engine(name), f"fleet:{name}") for name in names]
 
 
+def moved_on(name: str | None, obs: Observation) -> str | None:
+    """Why fleet engine ``name``'s recording is not of the Docker version its catalog
+    entry promises (its Debian suite moved on), or ``None`` when it is.
+
+    Example:
+        >>> moved_on("20.10.24", reference()) is None
+        True
+    """
+    from labkit.fleet import specs
+
+    spec = specs.resolve(name) if name else None
+    real = short_version(obs.provenance.get("engine_version", "?"))
+    if spec is None or not spec.version or real == spec.version:
+        return None
+    why = f" (Debian {spec.suite} moved on)" if spec.kind == "debian" else ""
+    return (f"fleet engine {name} answers as Docker {real}, not {spec.version}{why}: the "
+            f"recording says {real}; update the catalog pin for {name}")
+
+
 def cli_record(args) -> int:
-    """``labkit record [ENGINE...] [--out DIR]``: one JSON file per engine."""
+    """``labkit record [ENGINE...] [--out DIR]``: one JSON file per engine; warns when a
+    fleet engine is not the version its catalog entry names."""
     for name, eng, endpoint in _engines(list(args.engines)):
         try:
             obs = observe(eng, name=name, endpoint=endpoint, progress=sys.stderr.isatty())
         finally:
             eng.cleanup()
         print(obs.write(args.out))
+        note = moved_on(name, obs)
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
     return 0
 
 

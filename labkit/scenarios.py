@@ -342,7 +342,11 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
         if reason is not None:
             cases[variant] = Case(builder="labkit", ok=False, error=reason)
             continue
-        binary = hello.build(variant, lab.workdir / f"hello-{variant}")
+        try:
+            binary = hello.build(variant, lab.workdir / f"hello-{variant}")
+        except LabkitError as err:              # e.g. the compiler is there but fails
+            cases[variant] = Case(builder="labkit", ok=False, error=str(err))
+            continue
         info = hello.describe(binary)
         image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755, mtime=0)]],
                           cmd=["/hello"])
@@ -400,6 +404,18 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 )}
 
 
+def get(name: str) -> Scenario:
+    """The scenario called ``name``.
+
+    Raises:
+        LabkitError: there is none (the message lists the names).
+    """
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise LabkitError(f"unknown scenario {name!r}", hint="choose one of " + ", ".join(SCENARIOS)) from None
+
+
 def run(name: str, engine, workdir: str | Path) -> dict[str, Case]:
     """Run scenario ``name`` on ``engine`` in the empty directory ``workdir`` (made if missing).
 
@@ -409,12 +425,11 @@ def run(name: str, engine, workdir: str | Path) -> dict[str, Case]:
         >>> run("empty-import", eng, "/tmp/w")["empty-1024"].diff_ids  # doctest: +SKIP
         ['sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef']
     """
-    if name not in SCENARIOS:
-        raise LabkitError(f"unknown scenario {name!r}", hint="choose one of " + ", ".join(SCENARIOS))
+    scenario = get(name)
     lab = Lab(engine, Path(workdir), name)
     lab.workdir.mkdir(parents=True, exist_ok=True)
     try:
-        return SCENARIOS[name].func(lab)
+        return scenario.func(lab)
     finally:
         for tag in lab.tags:
             try:

@@ -339,6 +339,11 @@ def engine_picker(observations, render=None, label=observation_label):
 BINDER_SETTINGS = Path(__file__).with_name("binder.json")
 
 
+def _binder_settings() -> dict:
+    """``labkit/binder.json``: the Binder site, repository slug, ref and badge image."""
+    return json.loads(BINDER_SETTINGS.read_text())
+
+
 def binder_url(notebook: str | None = None) -> str:
     """The "open in Binder" address of ``notebook`` (a name in ``notebooks/``), or of the lab.
 
@@ -348,7 +353,7 @@ def binder_url(notebook: str | None = None) -> str:
         >>> binder_url("00-start-here.ipynb").endswith("urlpath=lab/tree/notebooks/00-start-here.ipynb")
         True
     """
-    settings = json.loads(BINDER_SETTINGS.read_text())
+    settings = _binder_settings()
     path = "notebooks" + (f"/{Path(notebook).name}" if notebook else "")
     return f"{settings['binder']}/v2/gh/{settings['repository']}/{settings['ref']}?urlpath=lab/tree/{path}"
 
@@ -377,8 +382,7 @@ def binder_badge(notebook: str | None = None) -> BinderBadge:
         >>> str(binder_badge("01-the-empty-image.ipynb"))[:12]
         '[![Binder](h'
     """
-    settings = json.loads(BINDER_SETTINGS.read_text())
-    return BinderBadge(binder_url(notebook), settings["badge"])
+    return BinderBadge(binder_url(notebook), _binder_settings()["badge"])
 
 
 # --- lesson views ------------------------------------------------------------------------
@@ -428,7 +432,9 @@ def mode_banner(engine=None) -> Note:
                 "labkit's own builder runs here.")
 
 
-def _case_value(case, column: str):
+def case_value(case, column: str):
+    """One cell of a case (a ``labkit.observe`` ``Case``) as every lesson table shows it;
+    ``column`` is one of those :func:`scenario` lists."""
     if column == "image":
         if not case.ok:
             return f"error: {case.error}"
@@ -491,7 +497,7 @@ def scenario(result, columns: Sequence[str] = ("builder", "image", "layers", "si
         recorded on Docker 20.10.24 (...)
         ...
     """
-    rows = [{"case": name, **{c: _case_value(case, c) for c in columns}}
+    rows = [{"case": name, **{c: case_value(case, c) for c in columns}}
             for name, case in result.cases.items()]
     return ScenarioView(result.source, table(rows, ["case", *columns],
                                              title or f"{result.scenario}: {result.description}"))
@@ -608,8 +614,9 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
     rows = [{"field": name, "differs": "yes" if any(h.get(name) != first.get(name) for h in headers.values())
              else "", **{era: repr(h.get(name)) for era, h in headers.items()}}
             for name in first if name != "offset"]
-    rows.append({"field": "layer diff_id", "differs": "yes",
-                 **{era: oci.Image([[entry]], era=era).diff_ids[0][:19] + "…" for era in eras}})
+    digests = {era: oci.Image([[entry]], era=era).diff_ids[0][:19] + "…" for era in eras}
+    rows.append({"field": "layer diff_id", "differs": "yes" if len(set(digests.values())) > 1 else "",
+                 **digests})
     return table(rows, ["field", *eras, "differs"], title=f"The tar header of /{entry.path}, as each era writes it")
 
 
@@ -619,13 +626,23 @@ def across(observations, scenario_name: str,
     """One scenario on several engines: a row per engine and case, the columns of
     :func:`scenario` (IDs the engine set at build time are marked, as there).
 
+    So that the table fits a notebook column, a column whose value is the same in every
+    row (of two or more) is said once in the title instead; ``rows`` keep every column.
+
     Example:
         >>> from labkit import observe
         >>> t = across(observe.recorded(), "era-1.4", ["layers"])
         >>> t.rows[0]["layers"]
         2
+        >>> print(across(observe.recorded(), "hello-legacy", ["layers", "diff_ids"]).title)
+        hello-legacy on 5 engine(s); the same on every one: case legacy, layers 1
     """
     chosen = [obs for obs in observations if scenario_name in obs.results]
-    rows = [{"engine": obs.name, "case": name, **{c: _case_value(case, c) for c in columns}}
+    rows = [{"engine": obs.name, "case": name, **{c: case_value(case, c) for c in columns}}
             for obs in chosen for name, case in obs.results[scenario_name].cases.items()]
-    return table(rows, ["engine", "case", *columns], f"{scenario_name} on {len(chosen)} engine(s)")
+    title = f"{scenario_name} on {len(chosen)} engine(s)"
+    same = [c for c in ("case", *columns) if len(rows) > 1 and len({str(r[c]) for r in rows}) == 1]
+    if same:
+        title += "; the same on every one: " + ", ".join(
+            f"{c} {'—' if rows[0][c] is None else rows[0][c]}" for c in same)
+    return Table(rows, [c for c in ("engine", "case", *columns) if c not in same], title)

@@ -203,3 +203,17 @@ def test_04_2_whiteout_layer(tmp_path):
 ])
 def test_04_3_whiteout_name(answer, passed):
     assert checks.check_04_3(answer).passed is passed
+
+
+@pytest.mark.parametrize("exercise", sorted(checks.EXERCISES))
+def test_a_wrong_kind_of_answer_is_a_verdict_not_a_traceback(exercise, progress_file):
+    for answer in (3, 2.5, object()):
+        verdict = checks.checkers()[exercise](answer)
+        assert isinstance(verdict, Verdict) and verdict.passed is not True
+
+
+def test_02_1_a_broken_elf_is_a_verdict(tmp_path, progress_file):
+    broken = tmp_path / "hello"
+    broken.write_bytes(b"\x7fELF" + bytes(12))
+    verdict = checks.check_02_1(broken)
+    assert verdict.passed is False and "could not read" in verdict.message

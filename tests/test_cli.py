@@ -85,3 +85,22 @@ def test_hello_unreadable_message_file(tmp_path):
 def test_hello_unwritable_output(tmp_path):
     done = labkit("hello", "-o", str(tmp_path / "no-such-dir" / "hello"))
     assert_one_error_line(done, "cannot write", "No such file or directory")
+
+
+@pytest.mark.parametrize("adds, words", [
+    (["{f}:/"], ["names no file in the image"]),
+    (["{f}:/a", "{f}:a"], ["gives /a twice"]),
+    (["{f}:/a", "{f}:/a/b"], ["puts /a/b inside the file /a"]),
+])
+def test_build_refuses_impossible_adds(tmp_path, adds, words):
+    (tmp_path / "f").write_bytes(b"x")
+    args = [arg for add in adds for arg in ("--add", add.format(f=tmp_path / "f"))]
+    done = labkit("build", *args, "-o", str(tmp_path / "out.tar"))
+    assert_one_error_line(done, *words)
+    assert not (tmp_path / "out.tar").exists()
+
+
+def test_an_unwritable_path_is_one_error_line(tmp_path):
+    (tmp_path / "file").write_bytes(b"x")
+    done = labkit("build", "-o", str(tmp_path / "file" / "out.tar"))   # under a file
+    assert_one_error_line(done, str(tmp_path / "file"))

@@ -7,7 +7,7 @@ import io
 import matplotlib
 import pytest
 
-from labkit import compare, observe, oci, scenarios
+from labkit import compare, observe, oci, scenarios, show
 from labkit.errors import LabkitError
 
 matplotlib.use("Agg")
@@ -97,3 +97,14 @@ def test_recorded_engines_differ_in_mode_and_owner_names_only():
         diff = compare.tar_header_diff(old, new, scenario)
         assert [row["field"] for row in diff.rows] == ["mode", "chksum", "uname", "gname",
                                                        "layer diff_id"]
+
+
+def test_table_cells_read_as_the_lesson_tables_do(recorded):
+    # One formatter for a case's cells: compare.table once had its own, which dropped the
+    # build-time mark, printed sizes without a unit and ran stdout and stderr differently.
+    ours = {(r["engine"], r["case"]): r for r in compare.table(recorded, "hello-legacy").rows}
+    lesson = show.across(recorded, "hello-legacy")
+    for row in lesson.rows:
+        mine = ours[row["engine"], row["case"]]
+        assert [mine[c] for c in ("image", "run", "size (inspect)", "diff_ids")] == \
+               [row[c] for c in ("image", "run", "size (inspect)", "diff_ids")]

@@ -235,3 +235,91 @@ def test_buildkit_without_a_usable_cli_says_what_to_install(engine, hello_contex
         other.build(hello_context, "labkit-test/hello:never", builder="buildkit")
     with pytest.raises(EngineError, match="unknown builder"):
         other.build(hello_context, "labkit-test/hello:never", builder="kaniko")
+
+
+# --- an engine that never answers (a fake socket, no Docker needed) -----------------------
+@pytest.fixture
+def silent_engine(tmp_path, monkeypatch):
+    """An Engine whose socket answers /version, then leaves every other request hanging."""
+    import socket
+    import threading
+
+    monkeypatch.setattr(engine_mod, "OPERATION_TIMEOUT", 1)
+    monkeypatch.setattr(engine_mod, "CALL_TIMEOUT", 1)
+    path = tmp_path / "silent.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(8)
+    stop = threading.Event()
+
+    def handle(conn):
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536) or b"\r\n\r\n"
+            if b"/version " in request.split(b"\r\n")[0]:
+                body = b'{"ApiVersion": "1.41", "Version": "20.10.24"}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            else:  # headers of a streamed answer, then silence
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+            stop.wait(30)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield engine_mod.connect(f"unix://{path}")
+    stop.set()
+    server.close()
+
+
+@pytest.mark.parametrize("call", ["load", "save", "inspect", "legacy build"])
+def test_a_silent_engine_gives_an_error_not_a_hang(silent_engine, tmp_path, call):
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    started = time.monotonic()
+    with pytest.raises(EngineError) as caught:
+        {"load": lambda: silent_engine.load(tmp_path / "Dockerfile"),
+         "save": lambda: silent_engine.save("x", tmp_path / "x.tar"),     # no SDK read timeout
+         "inspect": lambda: silent_engine.inspect("x"),
+         "legacy build": lambda: silent_engine.build(tmp_path, "x")}[call]()
+    assert time.monotonic() - started < 5
+    assert "\n" not in str(caught.value)
+
+
+def test_run_never_raises_when_the_engine_fails_midway():
+    import docker.errors
+    import requests.exceptions
+
+    class FailingAPI:
+        def create_host_config(self, **limits):
+            return limits
+
+        def create_container(self, *args, **kwargs):
+            return {"Id": "c1"}
+
+        def attach(self, *args, **kwargs):
+            return iter(())
+
+        def start(self, container):
+            pass
+
+        def wait(self, container, timeout):
+            raise requests.exceptions.ReadTimeout("read timed out")
+
+        def kill(self, container):  # it exited meanwhile
+            raise docker.errors.APIError("409 Client Error: container c1 is not running")
+
+        def remove_container(self, container, force):
+            raise requests.exceptions.ConnectionError("connection reset")
+
+    eng = engine_mod.Engine(FailingAPI(), "unix:///fake.sock")
+    result = eng.run("x", timeout=1)
+    assert (result.exit_code, result.error) == (None, "timed out after 1 s")
+    assert eng._containers == {"c1"}                    # left for cleanup() to retry

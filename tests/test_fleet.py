@@ -228,16 +228,41 @@ def test_choose_refuses_a_missing_package_or_an_exact_pin():
         Fetcher._choose(exact, "docker.io", "1+a", ["2+b"])
 
 
+def test_a_suite_that_moved_on_downloads_and_records_its_own_version(tmp_path, caplog):
+    class FakeApt:
+        downloaded = []
+
+        def update(self, suites):
+            assert suites == ["sid"]
+
+        def versions(self, packages):
+            return {("docker.io", "sid"): ["2+b"]}
+
+        def download(self, pins, dest):
+            self.downloaded += pins
+            for pin in pins:
+                (dest / deb_name(*pin.split("=")).replace("*", "amd64")).write_bytes(b"")
+
+    fetcher = Fetcher(tmp_path)
+    fetcher.debs.mkdir(parents=True)
+    fetcher._apt = FakeApt()
+    with caplog.at_level(logging.WARNING, logger="labkit.fleet"):
+        fetcher.download([SPEC])
+    assert FakeApt.downloaded == ["docker.io=2+b"]
+    assert fetcher._chosen["x"] == {"docker.io": "2+b"}          # what unpack records
+    assert "docker.io=1+a is gone from Debian sid; taking 2+b" in caplog.text
+
+
 def test_deb_file_names_quote_the_epoch():
     assert deb_name("containerd", "1:1.7~ds1") == "containerd_1%3a1.7~ds1_*.deb"
 
 
 # --- archive layouts -------------------------------------------------------------------
-def _fake_archive(path: Path, names=archive.REQUIRED, extra=()) -> Path:
+def _fake_archive(path: Path, names=archive.REQUIRED, extra=(), scripts=None) -> Path:
     with tarfile.open(path, "w:gz") as tar:
         for name in names:
             info = tarfile.TarInfo(f"docker/{name}")
-            data = b"#!/bin/sh\necho fake\n"
+            data = (scripts or {}).get(name, b"#!/bin/sh\necho fake\n")
             info.size, info.mode = len(data), 0o755
             tar.addfile(info, io.BytesIO(data))
         for info in extra:
@@ -281,6 +306,15 @@ def test_static_download_and_unpack(tmp_path):
     assert (tmp_path / "cache" / "static" / "docker-1.2.3.tgz").is_file()
     fetcher.unpack(spec)
     assert fetcher.ready(spec).layout.docker_cli.name == "docker"
+
+
+def test_archive_whose_runc_cannot_run_here_is_one_clear_error(tmp_path):
+    # Before, `up` found the engine "not ready" after unpacking it and crashed on None.
+    tgz = _fake_archive(tmp_path / "docker-1.2.3.tgz",
+                        scripts={"runc": b"#!/bin/sh\necho 'runc: wrong ELF class' >&2\nexit 1\n"})
+    spec = EngineSpec(name="archive:x", kind="archive", source=str(tgz))
+    with pytest.raises(FleetError, match=r"archive:x: its runc cannot run here \(runc: wrong ELF class\)"):
+        Fetcher(tmp_path / "cache").unpack(spec)
 
 
 def test_static_download_failure_says_what_to_do(tmp_path):
@@ -352,6 +386,30 @@ def test_lock_refuses_a_second_up(tmp_path):
                 labfleet.Fleet(cache=tmp_path, run=run).up(["20.10.24"], progress=False)
     finally:
         shutil.rmtree(run)
+
+
+def test_status_of_an_engine_that_stops_answering_mid_way_is_unhealthy(tmp_path, monkeypatch):
+    from labkit import engine as engine_mod
+    from labkit.errors import EngineError
+
+    class Gone:
+        closed = False
+
+        class api:                                        # noqa: N801 - stands in for APIClient
+            @staticmethod
+            def close():
+                Gone.closed = True
+
+        @property
+        def facts(self):
+            raise EngineError("the engine did not answer")
+
+    monkeypatch.setattr(daemon, "read_pid", lambda dirs, pidfile=None: 4242)
+    monkeypatch.setattr(daemon, "ping", lambda sock, timeout=2.0: True)
+    monkeypatch.setattr(engine_mod, "try_connect", lambda *a, **k: Gone())
+    (row,) = labfleet.Fleet(cache=tmp_path, run=tmp_path / "run").status(["20.10.24"])
+    assert row.up and not row.healthy and row.version is None
+    assert Gone.closed                                     # its HTTP session is not leaked
 
 
 def test_cli_list_json(capsys):

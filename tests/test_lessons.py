@@ -124,6 +124,16 @@ def test_workdir_is_fresh_every_time(tmp_path):
     assert lessons.workdir("01", root=tmp_path) == work and not any(work.iterdir())
 
 
+@pytest.mark.parametrize("name", ["", ".", "/tmp", "../x", "a/../../b"])
+def test_workdir_never_empties_a_folder_outside_its_root(tmp_path, name):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "file").write_text("x")
+    with pytest.raises(LabkitError, match="not a folder name"):
+        lessons.workdir(name, root=keep / "work")
+    assert (keep / "file").exists()
+
+
 def test_run_here_runs_the_tiny_hello(tmp_path):
     program = hello.build("tiny", tmp_path / "hello", message=b"hi\n")
     assert lessons.run_here(program) == "hi\n"
@@ -215,6 +225,21 @@ def test_across_marks_build_time_ids_and_shows_save_errors():
     assert text.count(show.BUILD_TIME_MARK) == len(observe.recorded())
     empty = show.across(observe.recorded(), "empty-labkit", ["save format"]).rows
     assert {"engine": "20.10.24", "case": "labkit", "save format": "error: empty export - not implemented"} in empty
+
+
+def test_across_says_columns_that_never_change_once_so_the_table_fits():
+    t = show.across(observe.recorded(), "hello-legacy")
+    assert "case" not in t.columns and "run" not in t.columns and "diff_ids" in t.columns
+    assert "the same on every one: case legacy, builder legacy, layers 1, run exit 0: Hello from scratch!" in t.title
+    assert all(r["run"] == "exit 0: Hello from scratch!" for r in t.rows)   # rows keep every fact
+    assert max(len(line) for line in str(t).splitlines()[1:]) < 140
+    one = show.across(observe.recorded()[:1], "hello-legacy", ["layers"])
+    assert one.columns == ["engine", "case", "layers"]                     # one row: nothing to factor out
+
+
+def test_header_diff_of_one_era_against_itself_differs_nowhere():
+    rows = show.header_diff(oci.Entry.file("hello", b"hi"), eras=("modern", "modern")).rows
+    assert not [r["field"] for r in rows if r["differs"]]
 
 
 def test_engines_table_lists_each_recording():

@@ -51,3 +51,16 @@ def test_live_report_has_the_engine_facts(engine, monkeypatch):
     assert report.engine == engine.facts.to_dict()
     assert labkit.doctor().mode == labkit.mode() == "live"
     assert f"Docker {engine.facts.version}" in report.text()
+
+
+def test_asking_for_the_mode_closes_the_connection(monkeypatch):
+    from labkit import engine
+
+    class Client:
+        closed = False
+
+        def close(self):
+            Client.closed = True
+
+    monkeypatch.setattr(engine, "try_connect", lambda: engine.Engine(Client(), "unix:///x"))
+    assert labkit.mode() == "live" and Client.closed

@@ -139,6 +139,46 @@ def test_configuration_names():
     assert observe.short_version("26.1.5") == "26.1.5"
 
 
+def test_observation_file_names_are_safe_for_any_engine_name(tmp_path):
+    data = _fake_observation()
+    data["name"] = "archive:/tmp/docker-27.3.1.tgz"
+    path = observe.from_dict(data).write(tmp_path)
+    assert path == tmp_path / "archive-tmp-docker-27.3.1.tgz.json"
+    assert observe.load(path).name == "archive:/tmp/docker-27.3.1.tgz"
+
+
+@pytest.mark.parametrize("damage", [lambda d: d.pop("results"), lambda d: d.pop("provenance"),
+                                    lambda d: d["results"]["hello-legacy"].pop("cases"),
+                                    lambda d: d["results"].update({"x": []})])
+def test_a_malformed_observation_file_is_one_error_line(tmp_path, capsys, damage):
+    data = _fake_observation()
+    damage(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    assert cli.main(["compare", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: a malformed labkit observation") and err.count("\n") == 1
+
+
+def test_recorded_sorts_any_engine_names_without_failing(tmp_path):
+    for name in ("static:27.3.1", "28.5.2-containerd", "28.5.2", "20.10.24", "archive:/x/docker-9.tgz"):
+        data = _fake_observation()
+        data["name"] = name
+        observe.from_dict(data).write(tmp_path)
+    assert [o.name for o in observe.recorded(tmp_path)] == [
+        "20.10.24", "28.5.2", "28.5.2-containerd", "archive:/x/docker-9.tgz", "static:27.3.1"]
+
+
+def test_record_says_when_a_fleet_engine_is_not_its_catalog_version():
+    moved = observe.from_dict(_fake_observation())
+    moved.provenance["engine_version"] = "29.0.1+dfsg1"
+    note = observe.moved_on("28.5.2", moved)
+    assert note.startswith("fleet engine 28.5.2 answers as Docker 29.0.1, not 28.5.2 (Debian sid moved on)")
+    moved.provenance["engine_version"] = "28.5.2+dfsg4"
+    assert observe.moved_on("28.5.2", moved) is None
+    assert observe.moved_on(None, moved) is None                  # the engine at DOCKER_HOST
+
+
 # --- the command line -------------------------------------------------------------------
 def test_compare_json_over_recorded_files(capsys):
     path = observe.DATA_DIR / f"{observe.REFERENCE}.json"
@@ -178,15 +218,16 @@ def test_record_reproduces_the_committed_reference(engine, tmp_path, capsys):
 
 @pytest.mark.fleet
 @pytest.mark.parametrize("name", sorted(p.stem for p in observe.DATA_DIR.glob("*.json")))
-def test_fleet_engine_reproduces_its_committed_observation(name):
-    from labkit import fleet
+def test_fleet_engine_reproduces_its_committed_observation(name, fleet):
+    from labkit import fleet as fleet_mod
 
-    if name not in fleet.endpoints():
+    if name not in fleet:     # the fixture brings the default fleet up (or skips/fails)
         need("fleet", f"fleet engine {name} is not up (labkit fleet up {name})")
-    eng = fleet.engine(name)
+    eng = fleet_mod.engine(name)
     try:
         fresh = observe.observe(eng, name=name, endpoint=f"fleet:{name}")
     finally:
         eng.cleanup()
     committed = observe.load(observe.DATA_DIR / f"{name}.json")
+    assert observe.moved_on(name, fresh) is None, observe.moved_on(name, fresh)
     assert observe.differences(observe.deterministic(fresh), observe.deterministic(committed)) == []

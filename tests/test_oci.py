@@ -177,6 +177,15 @@ def test_digest_mismatch_is_refused(tmp_path):
         oci.inspect(out)
 
 
+def test_a_symlinked_blob_in_a_folder_is_one_error(tmp_path):
+    out = oci.Image([[HI]]).write(tmp_path / "layout", "oci-dir")
+    layer = out / "blobs" / "sha256" / HI_DIFF_ID["modern"][7:]
+    layer.rename(tmp_path / "elsewhere")
+    layer.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(BadImage, match="plain files, not links"):
+        oci.inspect(out)
+
+
 def test_inspect_never_writes(tmp_path):
     out = oci.Image([[HI]]).write(tmp_path / "img.tar")
     before = sorted(tmp_path.rglob("*"))
@@ -241,3 +250,32 @@ def test_reads_tarballs_with_dot_slash_names(tmp_path):
     with tarfile.open(tmp_path / "dot.tar", "w") as tf:
         tf.add(layout, arcname=".")
     assert oci.inspect(tmp_path / "dot.tar").format == "oci-layout"
+
+
+def test_a_source_that_changes_while_writing_is_refused(tmp_path):
+    src = tmp_path / "payload"
+    src.write_bytes(b"before")
+    image = oci.Image([[oci.Entry.file("payload", source=src)]])
+    promised = image.diff_ids                        # what the config will name
+    src.write_bytes(b"AFTER!")                       # same size, other bytes
+    with pytest.raises(LabkitError, match="changed while the image was written"):
+        image.write(tmp_path / "img.tar")
+    assert not (tmp_path / "img.tar").exists() and promised == image.diff_ids
+    assert [p.name for p in tmp_path.iterdir()] == ["payload"]   # no temporary file left
+
+
+def test_tar_headers_of_a_path_reads_only_the_headers(tmp_path):
+    import tracemalloc
+
+    big = tmp_path / "big"
+    with big.open("wb") as out:
+        out.truncate(64 << 20)
+    layer = tmp_path / "layer.tar"
+    with layer.open("wb") as out:
+        oci.tarlayer.write_layer([oci.Entry.file("big", source=big), HI], out)
+    tracemalloc.start()
+    rows = oci.tar_headers(layer)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [row.get("name") for row in rows] == ["big", "hi", None] and rows[-1]["zero_blocks"] == 2
+    assert rows == oci.tar_headers(layer.read_bytes()) and peak < 4 << 20

@@ -3,6 +3,7 @@ or a safe listing through the CLI, never a traceback, a write outside the target
 unbounded memory."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from labkit import oci
-from labkit.errors import BadImage
+from labkit.errors import BadImage, UnsafeArchive
 from labkit.oci.digest import go_json, sha256_digest
 
 
@@ -37,9 +38,11 @@ def _tar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-def _archive(path: Path, layers: list[bytes], config_extra: dict | None = None) -> Path:
-    """A docker-archive whose digests are all right, around the given raw layer tars."""
-    diff_ids = [sha256_digest(layer) for layer in layers]
+def _archive(path: Path, layers: list[bytes], config_extra: dict | None = None,
+             diff_ids: list[str] | None = None) -> Path:
+    """A docker-archive whose digests are all right, around the given raw layer tars
+    (give ``diff_ids`` for compressed ones)."""
+    diff_ids = diff_ids or [sha256_digest(layer) for layer in layers]
     config = go_json({"architecture": "amd64", "os": "linux", **(config_extra or {}),
                       "rootfs": {"type": "layers", "diff_ids": diff_ids}})
     members = [_member("config.json", config),
@@ -191,3 +194,68 @@ def test_absurd_sizes_stay_in_bounded_memory(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert peak < 20 << 20
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_the_disk(tmp_path):
+    layer = _tar([_member("ok", b"fine"), _member("zeros", bytes(8 << 20))])
+    bomb = gzip.compress(layer, mtime=0)                 # 8 MiB of zeros in ~8 KiB
+    image = _archive(tmp_path / "bomb.tar", [bomb], diff_ids=[sha256_digest(layer)])
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    with pytest.raises(UnsafeArchive, match="'zeros': the layers unpack to more than 1,048,576 bytes"):
+        oci.extract(image, sandbox / "root", max_bytes=1 << 20)
+    assert _files(sandbox) == set(), "nothing may be left behind"
+    written = oci.extract(image, sandbox / "root")       # the default bound is far above 8 MiB
+    assert (sandbox / "root" / "zeros").stat().st_size == 8 << 20 and len(written) == 2
+
+
+@pytest.mark.parametrize("field", ["platform", "annotations"])
+@pytest.mark.parametrize("value", ["s", 1, [1]])
+def test_index_fields_of_the_wrong_type_are_ignored_not_a_traceback(tmp_path, field, value):
+    layout = oci.Image([[oci.Entry.file("a", b"1")]]).write(tmp_path / "layout", "oci-dir")
+    index = json.loads((layout / "index.json").read_text())
+    index["manifests"][0][field] = value
+    (layout / "index.json").write_text(json.dumps(index))
+    assert oci.inspect(layout).files == {"a": 1}
+
+
+def _odd_v1(tmp_path: Path, **scratch_fields) -> Path:
+    """A 1.4-era tarball with no tags (so the top is found from the parents), whose
+    scratch layer's json has ``scratch_fields``."""
+    good = oci.Image([[oci.Entry.file("a", b"1")]], era="1.4").write(tmp_path / "v1.tar")
+    with tarfile.open(good) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isreg() else None) for m in tf.getmembers()]
+    out = tmp_path / "odd.tar"
+    with tarfile.open(out, "w") as tf:
+        for info, data in members:
+            if info.name == "repositories":
+                data = b"{}"
+            elif info.name.endswith("/json") and b'"parent"' not in data:
+                data = json.dumps({**json.loads(data), **scratch_fields}).encode()
+            info.size = len(data) if data is not None else 0
+            tf.addfile(info, io.BytesIO(data) if data is not None else None)
+    return out
+
+
+def test_a_v1_cmd_that_is_not_text_still_lists(tmp_path):
+    info = oci.inspect(_odd_v1(tmp_path, container_config={"Cmd": [1, None]}))
+    assert info.files == {"a": 1} and info.history[0]["created_by"] == "1 None"
+
+
+def test_a_v1_parent_that_is_not_an_id_is_one_error(tmp_path):
+    with pytest.raises(BadImage, match="bad v1 layer id"):
+        oci.inspect(_odd_v1(tmp_path, parent=["not", "an", "id"]))
+
+
+def test_many_small_gzip_members_stay_in_bounded_memory(tmp_path):
+    layer = _tar([_member("zeros", bytes(128 << 20))])
+    step = 1 << 20                                         # each member: 1 MiB in ~1 KiB
+    bomb = b"".join(gzip.compress(layer[i:i + step], mtime=0) for i in range(0, len(layer), step))
+    image = _archive(tmp_path / "members.tar", [bomb], diff_ids=[sha256_digest(layer)])
+    del layer
+    tracemalloc.start()
+    info = oci.inspect(image)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert info.files == {"zeros": 128 << 20} and info.layers[0].compression == "gzip"
+    assert peak < 20 << 20

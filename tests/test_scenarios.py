@@ -49,6 +49,19 @@ def test_hello_prediction_differs_only_by_tar_headers_between_eras():
     assert modern.layer_sizes == old.layer_sizes
 
 
+def test_a_variant_that_fails_to_build_is_a_failed_case_not_a_lost_scenario(tmp_path, monkeypatch):
+    from labkit import hello
+    from labkit.errors import MissingTool
+
+    def broken(variant, out, **kwargs):
+        raise MissingTool("musl-gcc failed: ld: cannot find -lc")
+
+    monkeypatch.setattr(hello, "available", lambda arch="x86_64": {"musl-static": None})
+    monkeypatch.setattr(hello, "build", broken)
+    cases = scenarios.hello_variants(scenarios.Lab(None, tmp_path, "hello-variants"))
+    assert not cases["musl-static"].ok and "cannot find -lc" in cases["musl-static"].error
+
+
 def test_unknown_scenario_names_the_known_ones(tmp_path):
     with pytest.raises(LabkitError, match="unknown scenario 'x'; choose one of empty-labkit"):
         scenarios.run("x", None, tmp_path)

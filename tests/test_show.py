@@ -173,3 +173,4 @@ def test_engine_picker_draws_labkit_compare_by_default(capsys):
     assert [label for label, _ in find(box, "labkit-engine-select").options] == names
     shown = capsys.readouterr().out
     assert all(name in shown for name in names) and "Figure(" in shown
+

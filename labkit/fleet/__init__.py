@@ -32,7 +32,7 @@ from labkit.errors import FleetError, LabkitError
 from labkit.fleet import daemon
 from labkit.fleet.specs import Catalog, EngineSpec, load
 from labkit.fleet.daemon import EngineDirs
-from labkit.fleet.fetch import Fetcher
+from labkit.fleet.fetch import Fetcher, Prepared
 
 __all__ = ["Fleet", "EngineStatus", "catalog", "up", "status", "down", "endpoints", "engine",
            "leftovers", "table", "cli"]
@@ -151,23 +151,29 @@ class Fleet:
             for spec in todo:
                 daemon.stop(self.dirs(spec))         # leftovers of a killed run
             fetcher = Fetcher(self.cache, self.catalog.runc_fallbacks)
-            cold = [s for s in todo if fetcher.ready(s) is None]
+            prepared = {s.name: fetcher.ready(s) for s in todo}
+            cold = [s for s in todo if prepared[s.name] is None]
             bar = tqdm(total=len(cold) * 2 + len(todo), desc="fleet", unit="step",
                        disable=not progress, file=sys.stderr, leave=False)
             with bar:
                 bar.set_postfix_str("download")
                 fetcher.download(cold, on_each=lambda spec: bar.update(1))
                 bar.set_postfix_str("unpack")
+
+                def unpack(spec):
+                    prepared[spec.name] = fetcher.unpack(spec)
+                    bar.update(1)
+
                 with ThreadPoolExecutor(max_workers=2) as pool:
-                    list(pool.map(lambda spec: (fetcher.unpack(spec), bar.update(1)), cold))
+                    list(pool.map(unpack, cold))
                 bar.set_postfix_str("start")
                 errors = []
 
                 def start(spec):
                     try:
-                        self._start(spec, fetcher)
-                    except LabkitError as err:
-                        errors.append(str(err))
+                        self._start(spec, prepared[spec.name])
+                    except (LabkitError, OSError) as err:
+                        errors.append(f"{spec.name}: {err}" if isinstance(err, OSError) else str(err))
                     bar.update(1)
 
                 with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
@@ -176,14 +182,14 @@ class Fleet:
                 raise FleetError("; ".join(sorted(errors)))
         rows = self.status([s.name for s in specs])
         for row in rows:       # a suite that moved on: say so; the row names the real version
-            if row.expected_version and not (row.version or "").startswith(row.expected_version):
-                log.warning("%s answers as Docker %s, not %s", row.name, row.version,
-                            row.expected_version)
+            if row.version and row.expected_version and not row.version.startswith(row.expected_version):
+                log.warning("%s answers as Docker %s, not %s (unpacked: docker.io %s); "
+                            "recordings name the real version", row.name, row.version,
+                            row.expected_version, row.packages.get("docker.io", "?"))
         return rows
 
-    def _start(self, spec: EngineSpec, fetcher: Fetcher) -> None:
+    def _start(self, spec: EngineSpec, found: Prepared) -> None:
         dirs = self.dirs(spec)
-        found = fetcher.ready(spec)
         dirs.run.mkdir(parents=True, exist_ok=True)
         plugins = dirs.docker_config / "cli-plugins"
         plugins.mkdir(parents=True, exist_ok=True)
@@ -223,8 +229,15 @@ class Fleet:
                 row.base_url = dirs.base_url
                 eng = engine_mod.try_connect(dirs.base_url, docker_cli=row.docker_cli,
                                              docker_config=row.docker_config)
+                facts = None
                 if eng is not None:
-                    facts = eng.facts
+                    try:
+                        facts = eng.facts
+                    except LabkitError:              # it stopped answering just now
+                        pass
+                    finally:
+                        eng.api.close()
+                if facts is not None:
                     row.healthy = True
                     row.version, row.api_version = facts.version, facts.api_version
                     row.storage_driver, row.containerd_store = facts.storage_driver, facts.containerd_store
@@ -247,9 +260,14 @@ class Fleet:
         spec = self.catalog.resolve(name)
         if not self._healthy(spec):
             raise FleetError(f"fleet engine {name} is not up", hint=f"run `labkit fleet up {name}`")
-        state = json.loads(self._state(spec).read_text())
-        return engine_mod.connect(self.dirs(spec).base_url, docker_cli=state["docker_cli"],
-                                  docker_config=state["docker_config"])
+        try:
+            state = json.loads(self._state(spec).read_text())
+            docker_cli, docker_config = state["docker_cli"], state["docker_config"]
+        except (OSError, ValueError, KeyError) as err:
+            raise FleetError(f"fleet engine {name} answers but its state {self._state(spec)} is "
+                             f"unreadable ({err})", hint=f"run `labkit fleet down {name}` and `up` again") from None
+        return engine_mod.connect(self.dirs(spec).base_url, docker_cli=docker_cli,
+                                  docker_config=docker_config)
 
     def leftovers(self, names=None) -> list[str]:
         """What engines (default: started ones plus the default set) left behind:

@@ -159,20 +159,27 @@ class Fetcher:
 
     # --- unpack ------------------------------------------------------------------------
     def unpack(self, spec: EngineSpec) -> Prepared:
-        """Unpack the downloaded engine into ``<cache>/engines/<name>/root``."""
+        """Unpack the downloaded engine into ``<cache>/engines/<name>/root``.
+
+        Raises:
+            FleetError: it cannot be unpacked, or its runc cannot run here (a Debian
+                engine first tries the catalog's ``runc_fallbacks``).
+        """
         root = self._home(spec) / "root"
         packages = {}
         if spec.kind == "debian":
             packages = self._chosen[spec.name]
             debs = [self._cached_deb(p, v) for p, v in packages.items()]
             found = archive.unpack_debs(debs, root)
-            why = archive.runs(archive.runc(found))
-            if why:
-                packages = dict(packages, runc=self._replace_runc(spec, found, why))
-        elif spec.kind == "static":
-            found = archive.unpack_archive(self._static_path(spec), root)
         else:
-            found = archive.unpack_archive(Path(spec.source), root)
+            found = archive.unpack_archive(
+                self._static_path(spec) if spec.kind == "static" else Path(spec.source), root)
+        why = archive.runs(archive.runc(found))
+        if why and spec.kind == "debian":
+            packages = dict(packages, runc=self._replace_runc(spec, found, why))
+        elif why:
+            raise FleetError(f"{spec.name}: its runc cannot run here ({why})",
+                             hint="use Docker's static release for this machine's architecture")
         (self._home(spec) / MANIFEST).write_text(json.dumps(
             {"name": spec.name, "origin": self._origin(spec), "packages": packages}, indent=2) + "\n")
         return Prepared(found, packages)

@@ -6,6 +6,7 @@ Example:
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 
 from labkit.errors import LabkitError
@@ -29,7 +30,25 @@ def parse_add(spec: str) -> Entry:
         raise LabkitError(f"cannot read {src}: {err.strerror}") from None
     if not Path(src).is_file():
         raise LabkitError(f"{src} is not a regular file", hint="--add takes files")
-    return Entry.file(dest, source=src, mode=stat.st_mode & 0o7777)
+    try:
+        return Entry.file(dest, source=src, mode=stat.st_mode & 0o7777)
+    except ValueError:
+        raise LabkitError(f"--add {spec!r}: {dest!r} names no file in the image",
+                          hint="for example --add hello:/hello") from None
+
+
+def _check_paths(entries: list[Entry]) -> None:
+    """Refuse two files at one path, or a file where another needs a folder."""
+    paths = [e.path for e in entries]
+    for path in paths:
+        if paths.count(path) > 1:
+            raise LabkitError(f"--add gives /{path} twice", hint="add each destination once")
+        parent = posixpath.dirname(path)
+        while parent:
+            if parent in paths:
+                raise LabkitError(f"--add puts /{path} inside the file /{parent}",
+                                  hint="a file can't also be a folder")
+            parent = posixpath.dirname(parent)
 
 
 def build_cli(adds: list[str], cmd: list[str] | None, entrypoint: list[str] | None,
@@ -43,5 +62,6 @@ def build_cli(adds: list[str], cmd: list[str] | None, entrypoint: list[str] | No
         True
     """
     entries = [parse_add(spec) for spec in adds]
+    _check_paths(entries)
     image = Image([entries] if entries else [], cmd=cmd, entrypoint=entrypoint, era=era)
     return image.write(output, format=fmt, tag=tag)

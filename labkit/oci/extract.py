@@ -6,10 +6,17 @@ and verified. Refused, with one line naming the member:
 
 * absolute member names and names with ``..``;
 * writing through a symlink (``link/evil`` where ``link`` is a symlink);
-* symlinks whose target climbs out (absolute targets are made relative to the root,
-  ``..`` is allowed only at the start of a relative target);
+* symlinks whose target climbs out (``..`` is allowed only at the start of a
+  relative target, and no further up than the root);
 * hard links to anything but a regular file written earlier;
-* device nodes, fifos, and setuid/setgid bits.
+* device nodes, fifos, and setuid/setgid bits;
+* more than ``max_bytes`` of uncompressed layer content in all (a gzip bomb).
+
+Absolute symlink targets are not refused but rewritten relative to the link
+(``/bin/sh -> /bin/busybox`` becomes ``bin/sh -> busybox``): real images are full of
+them (busybox applets, ``/etc/alternatives``), they mean "inside the image's root",
+and a relative link is what keeps them meaning that -- and landing inside ``dest``
+-- when the host follows them. The link itself is always written inside ``dest``.
 
 Example:
     >>> import tempfile, pathlib
@@ -35,14 +42,25 @@ from labkit.oci.reader import plan, read_layer
 from labkit.oci.source import open_source
 
 COPY_SIZE = 1 << 20
+MAX_EXTRACT_BYTES = 8 << 30       # default bound on uncompressed layer content, all layers
 
 
 class _Root:
     """The folder being filled, and what each path in it is."""
 
-    def __init__(self, top: Path):
+    def __init__(self, top: Path, max_bytes: int):
         self.top = top
         self.kinds: dict[str, str] = {}
+        self.max_bytes = max_bytes
+        self.unpacked = 0         # bytes of layer tar (headers + contents) met so far
+
+    def count(self, info: tarfile.TarInfo) -> None:
+        """Add a member to ``unpacked``, refusing it before it takes us over ``max_bytes``."""
+        self.unpacked += tarfile.BLOCKSIZE + (info.size if info.isreg() else 0)
+        if self.unpacked > self.max_bytes:
+            raise UnsafeArchive(f"refusing {info.name[:120]!r}: the layers unpack to more than "
+                                f"{self.max_bytes:,} bytes", hint="a decompression bomb? if you "
+                                "trust the image, pass a larger max_bytes to extract()")
 
     def host(self, path: str) -> Path:
         return self.top / path
@@ -98,6 +116,7 @@ def _safe_symlink_target(entry: TarEntry, info: tarfile.TarInfo) -> str:
 
 
 def _apply(root: _Root, entry: TarEntry, tf: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+    root.count(info)
     raw = info.name
     if raw.startswith("/") or ".." in raw.split("/"):
         raise _refuse(info, "absolute path or '..'")
@@ -144,10 +163,12 @@ def _write_file(host: Path, data, mode: int) -> None:
     os.chmod(host, mode & 0o1777)
 
 
-def extract(path: str | Path, dest: str | Path) -> list[Path]:
+def extract(path: str | Path, dest: str | Path, *, max_bytes: int = MAX_EXTRACT_BYTES) -> list[Path]:
     """Unpack the merged root filesystem of the image at ``path`` into ``dest``.
 
     ``dest`` must not exist or be an empty folder. Returns the paths written.
+    ``max_bytes`` bounds the uncompressed layer tars (headers and contents, all
+    layers together); nothing is left behind when it is exceeded.
 
     Raises:
         UnsafeArchive: a member would escape ``dest`` or create something dangerous.
@@ -161,7 +182,7 @@ def extract(path: str | Path, dest: str | Path) -> list[Path]:
     with open_source(path) as source:
         found = plan(source)
         top = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-        root = _Root(top)
+        root = _Root(top, max_bytes)
         try:
             for number, ref in enumerate(found.layers, 1):
                 read_layer(source, ref, number, lambda e, tf, i: _apply(root, e, tf, i))

@@ -16,20 +16,24 @@ import dataclasses
 import hashlib
 from typing import BinaryIO
 
+from labkit.errors import LabkitError
 from labkit.oci.digest import (DEFAULT_PATH_ENV, EPOCH_1970, OCI_CONFIG, OCI_INDEX, OCI_LAYER,
                                OCI_MANIFEST, SCRATCH_LAYER_ID, go_json, hex_of, sha256_digest)
 from labkit.oci.tarlayer import ERAS, Entry, layer_tar, write_layer
 
 
 class _HashSink:
-    """A write-only file that only hashes and counts."""
+    """A write-only file that hashes and counts what it is given, and passes it on to
+    ``out`` when there is one."""
 
-    def __init__(self):
-        self.hash, self.size = hashlib.sha256(), 0
+    def __init__(self, out: BinaryIO | None = None):
+        self.hash, self.size, self.out = hashlib.sha256(), 0, out
 
     def write(self, data: bytes) -> int:
         self.hash.update(data)
         self.size += len(data)
+        if self.out is not None:
+            self.out.write(data)
         return len(data)
 
 
@@ -84,15 +88,27 @@ class Image:
         return "modern" if self.era == "modern" else "20.10"
 
     def write_layer(self, index: int, out: BinaryIO) -> int:
-        """Stream layer ``index``'s tar to ``out``; returns its size."""
-        return write_layer(self.layers[index], out, self.tar_era)
+        """Stream layer ``index``'s tar to ``out``; returns its size.
+
+        Raises:
+            LabkitError: a source file changed since the layer's diff_id was computed
+                (the layer would not match the config that names it).
+        """
+        if self._layer_facts is None:
+            return write_layer(self.layers[index], out, self.tar_era)
+        tee = _HashSink(out)
+        write_layer(self.layers[index], tee, self.tar_era)
+        if ("sha256:" + tee.hash.hexdigest(), tee.size) != self._layer_facts[index]:
+            raise LabkitError(f"a file of layer {index + 1} changed while the image was written",
+                              hint="write the image again once its files stay put")
+        return tee.size
 
     def _facts(self) -> list[tuple[str, int]]:
         if self._layer_facts is None:
             facts = []
             for index in range(len(self.layers)):
                 sink = _HashSink()
-                self.write_layer(index, sink)
+                write_layer(self.layers[index], sink, self.tar_era)
                 facts.append(("sha256:" + sink.hash.hexdigest(), sink.size))
             self._layer_facts = facts
         return self._layer_facts

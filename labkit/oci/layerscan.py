@@ -70,7 +70,8 @@ class LayerStream:
         self.tar_size = 0
         self.compression = None
         self._inflate = None
-        self._pending = b""
+        self._pending = b""     # decoded bytes not yet read
+        self._tail = b""        # compressed bytes not yet decoded
         self._reads_past_end = 0
         first = self._read_raw(READ_SIZE)
         if first[:4] == b"\x28\xb5\x2f\xfd":
@@ -93,10 +94,11 @@ class LayerStream:
             return data
         try:
             out = self._inflate.decompress(data, READ_SIZE)
-            while self._inflate.eof and self._inflate.unused_data:
-                rest = self._inflate.unused_data  # another gzip member follows
+            if self._inflate.eof and self._inflate.unused_data:
+                self._tail = self._inflate.unused_data  # another gzip member follows
                 self._inflate = zlib.decompressobj(31)
-                out += self._inflate.decompress(rest, READ_SIZE)
+            else:
+                self._tail = self._inflate.unconsumed_tail
         except zlib.error as err:
             raise BadImage(f"a gzip layer is corrupt ({err})") from None
         self.diff_hash.update(out)
@@ -106,8 +108,8 @@ class LayerStream:
         if size < 0:
             size = READ_SIZE
         while not self._pending:
-            if self._inflate is not None and self._inflate.unconsumed_tail:
-                self._pending = self._decode(self._inflate.unconsumed_tail)
+            if self._tail:  # at most READ_SIZE bytes are decoded at a time
+                self._pending = self._decode(self._tail)
                 continue
             data = self._read_raw(READ_SIZE)
             if not data:

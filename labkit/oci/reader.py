@@ -172,6 +172,13 @@ def _list(value, label: str) -> list:
     return value
 
 
+def _get(value, *keys):
+    """``value[key1][key2]...``, or None where a level is missing or not a JSON object."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _blob_name(digest) -> str:
     if not isinstance(digest, str) or not digest.startswith("sha256:") or \
             not _HEX64.fullmatch(digest[7:]):
@@ -208,7 +215,7 @@ def _pick_manifest(source: Source, index: dict, depth: int = 0) -> dict:
     if depth > 4:
         raise BadImage("image indexes nested more than 4 deep")
     candidates = [_dict(m, "index entry") for m in _list(index.get("manifests"), "manifests")]
-    candidates.sort(key=lambda m: (m.get("platform") or {}).get("architecture") != "amd64")
+    candidates.sort(key=lambda m: _get(m, "platform", "architecture") != "amd64")
     for descriptor in candidates:
         if not source.has(_blob_name(descriptor.get("digest"))):
             continue
@@ -249,8 +256,8 @@ def _oci_tags(source: Source, index: dict) -> list[str]:
             return [t for t in _list(manifests[0].get("RepoTags"), "RepoTags") if isinstance(t, str)]
     tags = []
     for m in _list(index.get("manifests"), "manifests"):
-        notes = (m.get("annotations") or {}) if isinstance(m, dict) else {}
-        name = notes.get("io.containerd.image.name") or notes.get("org.opencontainers.image.ref.name")
+        name = (_get(m, "annotations", "io.containerd.image.name")
+                or _get(m, "annotations", "org.opencontainers.image.ref.name"))
         if isinstance(name, str):
             tags.append(name)
     return tags
@@ -312,7 +319,7 @@ def _plan_v1(source: Source) -> Plan:
     chain.reverse()
     refs = [LayerRef(f"{i}/layer.tar", None, None) for i, _ in chain]
     history = [{"created": b.get("created"),
-                "created_by": " ".join(_list((b.get("container_config") or {}).get("Cmd"), "Cmd"))}
+                "created_by": " ".join(map(str, _list(_get(b, "container_config", "Cmd"), "Cmd")))}
                for _, b in chain]
     return Plan("docker-v1", None, top, tags, chain[-1][1], history, refs)
 
@@ -322,8 +329,9 @@ def _v1_top(source: Source) -> str:
     parents = set()
     for layer_id in ids:
         body, _ = source.read_json(f"{layer_id}/json")
-        if isinstance(body, dict):
-            parents.add(body.get("parent"))
+        parent = _get(body, "parent")
+        if isinstance(parent, str):
+            parents.add(parent)
     tops = sorted(ids - parents)
     if not tops:
         raise BadImage("no v1 layer folders found")

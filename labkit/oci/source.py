@@ -217,7 +217,11 @@ class DirSource(Source):
         return 0, path.stat().st_size
 
     def open(self, name: str) -> Slice:
-        fd = os.open(self.path / member_name(name), os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            fd = os.open(self.path / member_name(name), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as err:  # ELOOP: a symlink, which an image folder never needs
+            raise BadImage(f"cannot read {name[:120]} in {self.path.name}: {err.strerror}",
+                           hint="an image folder holds plain files, not links") from None
         return Slice(fd, 0, os.fstat(fd).st_size, name[:120], owns_fd=True)
 
 

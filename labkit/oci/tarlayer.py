@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import io
 import posixpath
 from pathlib import Path
 from typing import BinaryIO, Iterable
@@ -33,6 +34,7 @@ BLOCK = 512
 ERAS = ("modern", "20.10", "1.4")
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
+MAX_RECORDS = 1 << 20     # tar_headers shows at most this much of a PAX/GNU record
 
 # Go's c_ISREG / c_ISDIR / c_ISLNK bits, which 20.10's FileInfoHeader left in `mode`.
 _TYPE_BITS = {"file": 0o100000, "dir": 0o040000, "symlink": 0o120000, "hardlink": 0o100000}
@@ -198,8 +200,6 @@ def layer_tar(entries: Iterable[Entry], era: str = "modern") -> bytes:
         >>> layer_tar([]) == bytes(1024)
         True
     """
-    import io
-
     buf = io.BytesIO()
     write_layer(entries, buf, era)
     return buf.getvalue()
@@ -223,12 +223,20 @@ def tar_headers(layer: bytes | str | Path) -> list[dict]:
         >>> tar_headers(layer_tar([Entry.file("a", b"x")], era="20.10"))[0]["uname"]
         'root'
     """
-    data = layer if isinstance(layer, (bytes, bytearray)) else Path(layer).read_bytes()
+    with (io.BytesIO(layer) if isinstance(layer, (bytes, bytearray)) else open(layer, "rb")) as f:
+        return _read_headers(f)
+
+
+def _read_headers(f: BinaryIO) -> list[dict]:
+    """``tar_headers`` of a seekable file, reading only the headers (a path is never
+    loaded whole: a layer can be gigabytes)."""
+    end = f.seek(0, io.SEEK_END)
     rows, offset = [], 0
-    while offset + BLOCK <= len(data):
-        block = data[offset:offset + BLOCK]
+    while offset + BLOCK <= end:
+        f.seek(offset)
+        block = f.read(BLOCK)
         if block == bytes(BLOCK):
-            rows.append({"offset": offset, "zero_blocks": (len(data) - offset) // BLOCK})
+            rows.append({"offset": offset, "zero_blocks": (end - offset) // BLOCK})
             break
         row = {"offset": offset}
         for name, start, width in _FIELDS:
@@ -238,7 +246,7 @@ def tar_headers(layer: bytes | str | Path) -> list[dict]:
         except ValueError:
             raise BadImage(f"tar header at byte {offset} has a bad size field") from None
         if row["typeflag"] in ("x", "g", "L", "K"):
-            row["records"] = data[offset + BLOCK:offset + BLOCK + size].decode("utf-8", "replace")
+            row["records"] = f.read(min(size, MAX_RECORDS)).decode("utf-8", "replace")
         rows.append(row)
         offset += BLOCK + size + (-size % BLOCK) if row["typeflag"] not in ("1", "2", "5") else BLOCK
     return rows
