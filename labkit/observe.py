@@ -244,6 +244,44 @@ def recorded(directory: str | Path | None = None) -> list[Observation]:
     return sorted(observations, key=lambda o: _version_key(o.name))
 
 
+def versions(progress: bool = True) -> list[Observation]:
+    """Every recorded engine configuration -- observed live instead where its fleet engine
+    is up (``labkit fleet up``), recorded otherwise; same order either way.
+
+    A progress bar shows while something is observed live (a widget in a notebook,
+    see :func:`labkit.show.progress`).
+
+    Example:
+        >>> [o.name for o in versions()][:2]                      # doctest: +SKIP
+        ['20.10.5', '20.10.24']
+    """
+    observations = recorded()
+    up = _fleet_up()
+    if not up.intersection(o.name for o in observations):
+        return observations
+    return [_observe_fleet(o.name, progress) if o.name in up else o for o in observations]
+
+
+def _fleet_up() -> set[str]:
+    """Names of the fleet engines that answer now (none where there is no fleet)."""
+    try:
+        from labkit import fleet
+
+        return set(fleet.endpoints())
+    except (LabkitError, OSError):
+        return set()
+
+
+def _observe_fleet(name: str, progress: bool = False) -> Observation:
+    from labkit import fleet
+
+    eng = fleet.engine(name)
+    try:
+        return observe(eng, name=name, endpoint=f"fleet:{name}", progress=progress)
+    finally:
+        eng.cleanup()
+
+
 def _version_key(name: str) -> tuple:
     # Numbers in numeric order, before words ("28.5.2" < "28.5.2-containerd" < "static:27.3.1").
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.:-]", name))
@@ -287,10 +325,7 @@ def observe(engine, names: Iterable[str] | None = None, *, name: str | None = No
     """
     names = [scenarios.get(n).name for n in names or scenarios.SCENARIOS]   # unknown: one error
     obs = Observation(name or configuration_name(engine.facts), provenance(engine, endpoint), {}, True)
-    steps = names
-    if progress:
-        from tqdm.auto import tqdm
-        steps = tqdm(names, desc=f"observing {obs.name}", unit="scenario")
+    steps = show.progress(names, f"observing {obs.name}") if progress else names
     for scenario_name in steps:
         with tempfile.TemporaryDirectory(prefix="labkit-observe-") as workdir:
             cases = scenarios.run(scenario_name, engine, workdir)
@@ -417,19 +452,14 @@ def cli_record(args) -> int:
 
 
 def _resolve(source: str) -> Observation:
-    """A compare source: an observation file, a recorded name, or a fleet engine (live)."""
+    """A compare source: an observation file, a fleet engine (live, when it is up), or
+    the recording of that name."""
     path = Path(source)
     if path.suffix == ".json" or path.is_file():
         return load(path)
-    if (DATA_DIR / f"{source}.json").is_file():
-        return load(DATA_DIR / f"{source}.json")
-    from labkit import fleet
-
-    eng = fleet.engine(source)
-    try:
-        return observe(eng, name=source, endpoint=f"fleet:{source}")
-    finally:
-        eng.cleanup()
+    if source in _fleet_up() or not (DATA_DIR / f"{source}.json").is_file():
+        return _observe_fleet(source, progress=sys.stderr.isatty())
+    return load(DATA_DIR / f"{source}.json")
 
 
 def cli_compare(args) -> int:

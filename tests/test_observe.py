@@ -231,3 +231,10 @@ def test_fleet_engine_reproduces_its_committed_observation(name, fleet):
     committed = observe.load(observe.DATA_DIR / f"{name}.json")
     assert observe.moved_on(name, fresh) is None, observe.moved_on(name, fresh)
     assert observe.differences(observe.deterministic(fresh), observe.deterministic(committed)) == []
+
+
+def test_versions_are_the_recordings_when_no_fleet_engine_is_up(monkeypatch):
+    monkeypatch.setattr(observe, "_fleet_up", lambda: set())
+    got = observe.versions()
+    assert [o.name for o in got] == [o.name for o in observe.recorded()]
+    assert not any(o.live for o in got)
