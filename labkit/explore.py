@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -215,13 +214,9 @@ def apply_layer(state: dict[str, tuple[str, int]], entries: Iterable) -> tuple[F
     for entry in entries:
         if not entry.whiteout:
             continue
-        if entry.opaque:
-            folder = posixpath.dirname(entry.path)
-            doomed = [p for p in state if _inside(p, folder) and p != folder]
-        else:
-            doomed = [p for p in state if p == entry.target or _inside(p, entry.target)]
-            if not doomed:  # nothing below: still a deletion the learner should see
-                hidden[entry.target] = ("missing", 0, entry.path)
+        doomed = [p for p in state if entry.hides(p)]
+        if not doomed and not entry.opaque:  # nothing below: still a deletion to show
+            hidden[entry.target] = ("missing", 0, entry.path)
         for path in doomed:
             kind, size = state.pop(path)
             hidden[path] = (kind, size, entry.path)
@@ -238,10 +233,6 @@ def apply_layer(state: dict[str, tuple[str, int]], entries: Iterable) -> tuple[F
     changes += [FileChange(path, DELETED, kind, 0, size if kind != "missing" else None, marker=marker)
                 for path, (kind, size, marker) in hidden.items()]
     return tuple(sorted(changes, key=lambda c: c.path.split("/")))
-
-
-def _inside(path: str, folder: str) -> bool:
-    return folder in ("", ".") or path.startswith(folder + "/")
 
 
 def _layer_commands(history: list[dict] | None, count: int) -> list[str]:

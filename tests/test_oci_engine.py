@@ -14,7 +14,7 @@ import pytest
 
 from conftest import need
 from labkit import hello, oci
-from labkit.errors import EngineError, LabkitError
+from labkit.errors import EngineError
 
 MTIME = 1_000_000_000
 MESSAGE = b"Hello from labkit's oci tests!\n"

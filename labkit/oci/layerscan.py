@@ -54,6 +54,21 @@ class TarEntry:
         """True for ``.wh..wh..opq``, which hides the lower layers' content of its folder."""
         return self.whiteout and posixpath.basename(self.path) == OPAQUE
 
+    def hides(self, path: str) -> bool:
+        """True when this whiteout removes ``path`` of a lower layer from the merged view.
+
+        Example:
+            >>> TarEntry("etc/.wh.motd", "file", 0, 0, "", True).hides("etc/motd")
+            True
+            >>> TarEntry("etc/.wh..wh..opq", "file", 0, 0, "", True).hides("etc")
+            False
+        """
+        if self.opaque:
+            folder = posixpath.dirname(self.path)
+            return path != folder and (folder == "" or path.startswith(folder + "/"))
+        target = self.target
+        return target is not None and (path == target or path.startswith(target + "/"))
+
 
 def entry_path(name: str) -> str:
     """A member name as a path relative to the root (``./a/`` → ``a``; ``/`` → ``.``)."""

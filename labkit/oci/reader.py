@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 import re
 from pathlib import Path
 
@@ -123,26 +122,18 @@ def merged_files(layers: list[LayerInfo]) -> dict[str, int]:
     tree: dict[str, int | None] = {}  # path -> size (None for non-files)
     for layer in layers:
         for entry in layer.entries:
-            if entry.opaque:
-                _remove_below(tree, posixpath.dirname(entry.path), keep_self=True)
-            elif entry.whiteout:
-                _remove_below(tree, entry.target, keep_self=False)
+            if entry.whiteout:
+                for name in [n for n in tree if entry.hides(n)]:
+                    del tree[name]
         for entry in layer.entries:
             if entry.whiteout:
                 continue
-            if entry.type != "dir":
-                _remove_below(tree, entry.path, keep_self=True)
+            if entry.type != "dir":  # a file or link replaces whatever was there, folder or not
+                for name in [n for n in tree if n.startswith(entry.path + "/")]:
+                    del tree[name]
             tree[entry.path] = entry.size if entry.type == "file" else (
                 tree.get(entry.linkname) if entry.type == "hardlink" else None)
     return {path: size for path, size in tree.items() if size is not None}
-
-
-def _remove_below(tree: dict, path: str, keep_self: bool) -> None:
-    prefix = "" if path in ("", ".") else path + "/"
-    for name in [n for n in tree if n.startswith(prefix)]:
-        del tree[name]
-    if not keep_self:
-        tree.pop(path, None)
 
 
 # --- planning: read and verify the metadata ------------------------------------------
