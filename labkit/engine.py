@@ -69,6 +69,18 @@ class EngineFacts:
     os: str
     kernel: str
 
+    @property
+    def tar_era(self) -> str:
+        """The layer-tar header era this engine writes, for ``labkit.oci.Image(era=...)``:
+        ``"20.10"`` before Docker 23 (measured on 20.10.5 and 20.10.24), ``"modern"``
+        from then on (measured on 26.1.5 and 28.5.2; 23 to 25 were not measured).
+
+        Example:
+            >>> EngineFacts("", "20.10.24+dfsg1", "1.41", "", False, True, "", "").tar_era
+            '20.10'
+        """
+        return "20.10" if int(self.version.split(".")[0]) < 23 else "modern"
+
     def to_dict(self) -> dict:
         """The facts as a JSON-ready dict."""
         return asdict(self)

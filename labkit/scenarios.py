@@ -259,11 +259,6 @@ def _hello_image(era: str = "modern") -> "oci.Image":
                      cmd=["/hello"], era=era)
 
 
-def _tar_era(engine) -> str:
-    """The layer tar header era an engine writes (see ``labkit.oci.tarlayer``)."""
-    return "20.10" if int(engine.facts.version.split(".")[0]) < 23 else "modern"
-
-
 # --- the scenarios -------------------------------------------------------------------
 def empty_labkit(lab: Lab) -> dict[str, Case]:
     """labkit's zero-layer image, loaded; running it has no command to run."""
@@ -307,7 +302,7 @@ def empty_dockerfile(lab: Lab) -> dict[str, Case]:
             continue
         case, _ = describe_image(lab, tag, builder)
         if builder == "buildkit":
-            case.extra["predicted_id"] = oci.Image.buildkit_scratch(_tar_era(lab.engine)).image_id
+            case.extra["predicted_id"] = oci.Image.buildkit_scratch(lab.engine.facts.tar_era).image_id
         cases[builder] = case
     return cases
 

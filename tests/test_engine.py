@@ -203,8 +203,7 @@ def test_labkit_image_and_docker_build_have_the_same_layer(engine, hello_context
     from the same file; all run, and their layers are byte-identical when labkit writes
     the tar headers of the engine's era."""
     oci = pytest.importorskip("labkit.oci")
-    major = int(engine.facts.version.split(".")[0])
-    era = "20.10" if major < 23 else "modern"
+    era = engine.facts.tar_era
     data = (hello_context / "hello").read_bytes()
     image = oci.Image(layers=[[oci.Entry.file("/hello", data, mode=0o755)]], cmd=["/hello"],
                       era=era)

@@ -20,11 +20,6 @@ MTIME = 1_000_000_000
 MESSAGE = b"Hello from labkit's oci tests!\n"
 
 
-def _era(eng) -> str:
-    """The tar/config era an engine writes: 20.10 (measured on 20.10.24) or modern."""
-    return "20.10" if int(eng.facts.version.split(".")[0]) <= 20 else "modern"
-
-
 @pytest.fixture(scope="module")
 def modern_engine(request):
     """A 26+ engine: LABKIT_ENGINE_28=unix:///… when set, else the fleet (skip/fail: fleet)."""
@@ -69,13 +64,13 @@ def _build(eng, context: Path, tag: str, builder: str) -> str:
         return eng.build(context, tag, builder=builder, label=False)
     except EngineError as err:
         if builder == "buildkit" and "no docker CLI" in str(err):
-            need("engine" if _era(eng) == "20.10" else "fleet", f"BuildKit unavailable: {err}")
+            need("engine" if eng.facts.tar_era == "20.10" else "fleet", f"BuildKit unavailable: {err}")
         raise
 
 
 def check_layer_bytes_match_both_builders(eng, tmp_path):
     context = _hello_context(tmp_path, 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n')
-    predicted = _hello_image(context, _era(eng)).diff_ids
+    predicted = _hello_image(context, eng.facts.tar_era).diff_ids
     for builder in ("legacy", "buildkit"):
         image_id = _build(eng, context, f"labkit-test/oci-hello:{builder}", builder)
         assert eng.inspect(image_id)["RootFS"]["Layers"] == predicted, builder
@@ -90,12 +85,12 @@ def check_zero_layer_image_id_is_predicted(eng, tmp_path):
     context.mkdir()
     (context / "Dockerfile").write_text("FROM scratch\n")
     image_id = _build(eng, context, "labkit-test/oci-scratch:buildkit", "buildkit")
-    assert image_id == oci.Image.buildkit_scratch(_era(eng)).image_id
+    assert image_id == oci.Image.buildkit_scratch(eng.facts.tar_era).image_id
 
 
 def check_labkit_image_loads_runs_and_matches_docker_build(eng, tmp_path):
     context = _hello_context(tmp_path, 'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n')
-    image = _hello_image(context, _era(eng))
+    image = _hello_image(context, eng.facts.tar_era)
     out = image.write(tmp_path / "labkit.tar", tag="labkit-test/oci-labkit:1")
     assert eng.load(out) == ["labkit-test/oci-labkit:1"]
     assert eng.inspect("labkit-test/oci-labkit:1")["Id"] == image.image_id
@@ -104,7 +99,7 @@ def check_labkit_image_loads_runs_and_matches_docker_build(eng, tmp_path):
     for ref in (image.image_id, built):
         result = eng.run(ref)
         if result.error and ("runc" in result.error or "shim" in result.error):
-            need("engine" if _era(eng) == "20.10" else "fleet",
+            need("engine" if eng.facts.tar_era == "20.10" else "fleet",
                  f"{eng.base_url} cannot run containers: {result.error[:120]}")
         assert (result.exit_code, result.stdout) == (0, MESSAGE), result
 

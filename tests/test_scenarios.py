@@ -106,7 +106,7 @@ def test_from_scratch_only_legacy_refuses_buildkit_makes_the_predicted_image(eng
 @pytest.mark.engine
 def test_hello_builders_give_labkits_predicted_diff_id(engine, tmp_path):
     legacy = _run(engine, "hello-legacy", tmp_path / "a")["legacy"]
-    era = scenarios._tar_era(engine)
+    era = engine.facts.tar_era
     assert legacy.layers == 1
     assert legacy.diff_ids == [legacy.extra["predicted_diff_ids"][era]]
     assert legacy.run["stdout"] == "Hello from scratch!\n"
