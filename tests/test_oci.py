@@ -279,3 +279,9 @@ def test_tar_headers_of_a_path_reads_only_the_headers(tmp_path):
     tracemalloc.stop()
     assert [row.get("name") for row in rows] == ["big", "hi", None] and rows[-1]["zero_blocks"] == 2
     assert rows == oci.tar_headers(layer.read_bytes()) and peak < 4 << 20
+
+
+def test_a_file_replacing_a_folder_hides_what_the_folder_held(tmp_path):
+    # The folder "a" exists only because "a/b" is in it; the upper layer's file "a" replaces it.
+    image = oci.Image([[oci.Entry.file("a/b", b"x")], [oci.Entry.file("a", b"yy")]])
+    assert oci.inspect(image.write(tmp_path / "r.tar")).files == {"a": 2}

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
 from pathlib import Path
 
@@ -119,18 +120,26 @@ class ImageInfo:
 
 def merged_files(layers: list[LayerInfo]) -> dict[str, int]:
     """Apply each layer over the ones below (whiteouts, opaque folders, replacements)."""
-    tree: dict[str, int | None] = {}  # path -> size (None for non-files)
+    tree: dict[str, int | None] = {}  # path -> size (None for folders and links)
+    folders: set[str] = set()
     for layer in layers:
         for entry in layer.entries:
             if entry.whiteout:
                 for name in [n for n in tree if entry.hides(n)]:
                     del tree[name]
+                    folders.discard(name)
         for entry in layer.entries:
             if entry.whiteout:
                 continue
-            if entry.type != "dir":  # a file or link replaces whatever was there, folder or not
+            if entry.type != "dir" and entry.path in folders:  # a file or link replaces a folder
+                folders.discard(entry.path)
                 for name in [n for n in tree if n.startswith(entry.path + "/")]:
                     del tree[name]
+                    folders.discard(name)
+            parent = entry.path if entry.type == "dir" else posixpath.dirname(entry.path)
+            while parent and parent not in folders:  # folders a path implies count too
+                folders.add(parent)
+                parent = posixpath.dirname(parent)
             tree[entry.path] = entry.size if entry.type == "file" else (
                 tree.get(entry.linkname) if entry.type == "hardlink" else None)
     return {path: size for path, size in tree.items() if size is not None}
