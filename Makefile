@@ -26,8 +26,9 @@ lab: $(STAMP)
 
 test: $(STAMP) unit notebooks-engine notebooks-offline
 
+# The tests, and every docstring example in labkit (examples stay true).
 unit: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider tests
+	$(BIN)/pytest -p no:cacheprovider --doctest-modules tests labkit
 
 # nbval with whatever engine answers (CI: a real one), then with none at all.
 notebooks-engine: $(STAMP)

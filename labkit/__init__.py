@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import importlib
 
+from labkit._version import __version__
 from labkit.errors import LabkitError
 
-__version__ = "0.1.0"
 __all__ = ["LabkitError", "doctor", "mode", "__version__"]
 
-_SUBMODULES = {"oci", "hello", "engine", "fleet", "observe", "show", "checks", "errors", "machine", "lessons", "compare", "explore"}
+_SUBMODULES = {"oci", "hello", "engine", "fleet", "machine", "scenarios", "observe", "compare",
+               "explore", "show", "checks", "lessons", "errors"}
 
 
 def __getattr__(name: str):
@@ -29,13 +30,9 @@ def __getattr__(name: str):
 
 def mode() -> str:
     """``"live"`` when a Docker engine answers at DOCKER_HOST, else ``"offline"``."""
-    from labkit import engine
+    from labkit import machine  # the facade loads submodules on first use: keeps `import labkit` fast
 
-    eng = engine.try_connect()
-    if eng is None:
-        return "offline"
-    eng.api.close()  # only asked whether it answers: don't keep its connection open
-    return "live"
+    return machine.mode()
 
 
 def doctor():

@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from labkit import compare, fleet, hello, machine, observe, oci, show
 from labkit.errors import LabkitError
 
 
@@ -24,8 +25,6 @@ def _print_json(data) -> None:
 
 # --- doctor --------------------------------------------------------------------------
 def cmd_doctor(args) -> int:
-    from labkit import machine
-
     report = machine.report()
     if args.json:
         _print_json(report.to_dict())
@@ -36,8 +35,6 @@ def cmd_doctor(args) -> int:
 
 # --- hello ---------------------------------------------------------------------------
 def cmd_hello(args) -> int:
-    from labkit import hello
-
     message = hello.DEFAULT_MESSAGE
     if args.message is not None:
         message = args.message.encode()
@@ -54,8 +51,6 @@ def cmd_hello(args) -> int:
 
 # --- build / inspect / extract ---------------------------------------------------------
 def cmd_build(args) -> int:
-    from labkit import oci
-
     out = oci.build_cli(
         adds=args.add, cmd=args.cmd, entrypoint=args.entrypoint, tag=args.tag,
         fmt=args.format, era=args.era, output=args.output,
@@ -65,8 +60,6 @@ def cmd_build(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from labkit import oci
-
     info = oci.inspect(args.path)
     if args.json:
         _print_json(info.to_dict())
@@ -76,8 +69,6 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    from labkit import oci
-
     written = oci.extract(args.path, args.dir)
     print(f"extracted {len(written)} entries into {args.dir}")
     return 0
@@ -85,21 +76,41 @@ def cmd_extract(args) -> int:
 
 # --- fleet / record / compare ----------------------------------------------------------
 def cmd_fleet(args) -> int:
-    from labkit import fleet
-
     return fleet.cli(args)
 
 
-def cmd_record(args) -> int:
-    from labkit import observe
+def _progress():
+    """A progress bar on a terminal, none when stderr is a file or pipe."""
+    return show.progress if sys.stderr.isatty() else None
 
-    return observe.cli_record(args)
+
+def cmd_record(args) -> int:
+    """``labkit record [ENGINE...] [--out DIR]``: one JSON file per engine; warns when a
+    fleet engine is not the version its catalog entry names."""
+    for name, eng, endpoint in observe.engines_to_record(list(args.engines)):
+        try:
+            obs = observe.observe(eng, name=name, endpoint=endpoint, progress=_progress())
+        finally:
+            eng.cleanup()
+        print(obs.write(args.out))
+        note = observe.moved_on(name, obs)
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
+    return 0
 
 
 def cmd_compare(args) -> int:
-    from labkit import observe
-
-    return observe.cli_compare(args)
+    """``labkit compare [ENGINE_OR_FILE...] [--json]``: key fields side by side."""
+    observations = ([observe.resolve(s, _progress()) for s in args.sources] if args.sources
+                    else observe.recorded())
+    if not observations:
+        raise LabkitError("no observations to compare", hint="run `labkit record` first")
+    if args.json:
+        json.dump(compare.rows(observations), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(show.comparison(observations))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,26 +1,86 @@
-"""Observations side by side: tables and plots over live and recorded engines alike.
+"""Observations side by side, as data: rows, cells and differences (no rendering).
 
-Every function takes a list of ``labkit.observe.Observation`` (from
-``observe.observe(engine)``, ``observe.recorded()`` or both) and only displays what
-they hold.
+Every function takes ``labkit.observe`` Observations (from ``observe.observe(engine)``,
+``observe.recorded()`` or both, mixed) and returns plain values; ``labkit.show`` turns
+them into tables and plots.
 
 Example:
     >>> from labkit import compare, observe
-    >>> t = compare.table([observe.reference()], scenario="hello-legacy")
-    >>> t.rows[0]["engine"]
-    '20.10.24'
+    >>> compare.rows([observe.reference()], "hello-legacy")[0]["layers"]
+    1
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from labkit import show
 from labkit.errors import LabkitError
-from labkit.hello import OFFICIAL_HELLO_WORLD
-from labkit.observe import Observation, summary_row
+from labkit.observe import Observation
+from labkit.scenarios import Case
+
+#: How a lesson table marks an image ID the engine sets at build time (the config holds
+#: the build's date, so the ID differs on every build; notebooks/sanitize.cfg masks it).
+BUILD_TIME_MARK = "(set at build time)"
+#: The columns of :func:`summary_row` (besides ``case`` and ``history rows``).
+SUMMARY_COLUMNS = ("builder", "image", "id_kind", "layers", "size (inspect)",
+                   "size (docker images)", "save format", "run")
 
 
-def _pairs(observations: Sequence[Observation], scenario: str | None):
+def case_value(case: Case, column: str):
+    """One cell of a case as every lesson table shows it.
+
+    Columns: ``builder``, ``image`` (short ID, marked when the engine sets it at build
+    time), ``layers``, ``diff_ids``, ``size (inspect)``, ``size (docker images)``,
+    ``history``, ``run``, ``save format``, ``id_kind``, or any key of the case's ``extra``.
+
+    Example:
+        >>> case_value(Case("labkit", size_listed=170), "size (docker images)")
+        '170 B'
+    """
+    if column == "image":
+        if not case.ok:
+            return f"error: {case.error}"
+        short = case.image_id.split(":")[-1][:12] if case.image_id else None
+        return f"{short} {BUILD_TIME_MARK}" if "image_id" in case.engine_assigned else short
+    if column == "run":
+        run = case.run or {}
+        if run.get("error"):
+            return f"error: {run['error']}"
+        output = (run.get("stdout") or "") + (run.get("stderr") or "")
+        text = " / ".join(line.strip() for line in output.splitlines() if line.strip())
+        return f"exit {run['exit_code']}: {text}" if run else None
+    if column == "save format":
+        save = case.save or {}
+        return save.get("format") or (f"error: {save['error']}" if save.get("error") else None)
+    if column == "history":
+        return " | ".join(f"{row.get('created_by') or '(no command)'} [{row.get('size', 0):,} B]"
+                          for row in case.history) or None
+    if column == "diff_ids":
+        return ", ".join(d.split(":")[-1][:12] for d in case.diff_ids) or None
+    if column in ("size (inspect)", "size (docker images)"):
+        value = case.size_inspect if column == "size (inspect)" else case.size_listed
+        return None if value is None else f"{value:,} B"
+    if column in ("layers", "builder", "id_kind"):
+        return getattr(case, column)
+    value = case.extra.get(column)
+    if isinstance(value, str) and value.startswith("sha256:"):
+        return value.split(":")[-1][:12]  # as short as the image column
+    return f"{value:,} B" if column.endswith("_size") and isinstance(value, int) else value
+
+
+def summary_row(case_name: str, case: Case) -> dict:
+    """The key facts of one case as a flat row, formatted as the lesson tables show them.
+
+    Example:
+        >>> summary_row("a", Case("labkit", layers=0, size_inspect=0))["layers"]
+        0
+    """
+    return {"case": case_name, **{c: case_value(case, c) for c in SUMMARY_COLUMNS},
+            "history rows": len(case.history) if case.ok else None}
+
+
+def pairs(observations: Sequence[Observation],
+          scenario: str | None = None) -> Iterator[tuple[Observation, str, str, Case]]:
+    """``(observation, scenario name, case name, case)`` for every case, in order."""
     for obs in observations:
         for name, result in obs.results.items():
             if scenario is None or name == scenario:
@@ -32,7 +92,8 @@ def rows(observations: Sequence[Observation], scenario: str | None = None) -> li
     """The key fields, unformatted: one dict per engine x scenario x case (for JSON).
 
     Example:
-        >>> rows(observe.recorded(), "empty-import")[0]["diff_ids"]          # doctest: +SKIP
+        >>> from labkit import observe
+        >>> rows(observe.recorded(), "empty-import")[0]["diff_ids"]
         ['sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef']
     """
     return [{
@@ -42,93 +103,41 @@ def rows(observations: Sequence[Observation], scenario: str | None = None) -> li
         "diff_ids": case.diff_ids, "size_inspect": case.size_inspect,
         "size_listed": case.size_listed, "history_rows": len(case.history),
         "save_format": (case.save or {}).get("format"), "run": case.run,
-    } for obs, name, case_name, case in _pairs(observations, scenario)]
+    } for obs, name, case_name, case in pairs(observations, scenario)]
 
 
-def table(observations: Sequence[Observation], scenario: str | None = None) -> show.Table:
-    """One row per engine x scenario x case: layers, ID, sizes, history, save, run.
-
-    Args:
-        observations: live and/or recorded observations.
-        scenario: only this scenario (default: all).
-
-    Example:
-        >>> print(table(observe.recorded(), "empty-labkit"))       # doctest: +SKIP
-    """
-    rows = []
-    for obs, name, case_name, case in _pairs(observations, scenario):
-        rows.append({"engine": obs.name, "scenario": name, **summary_row(case_name, case),
-                     "diff_ids": show.case_value(case, "diff_ids")})
-    if scenario is not None:
-        rows = [{k: v for k, v in r.items() if k != "scenario"} for r in rows]
-    sources = "; ".join(f"{o.name}: {o.source}" for o in observations)
-    return show.table(rows, title=f"{scenario or 'All scenarios'} ({sources})")
+def summary_rows(observations: Sequence[Observation], scenario: str | None = None) -> list[dict]:
+    """One formatted row per engine x scenario x case: layers, ID, sizes, history, save, run
+    (the rows of ``labkit.show.comparison``; without ``scenario`` when one is given)."""
+    out = []
+    for obs, name, case_name, case in pairs(observations, scenario):
+        row = {"engine": obs.name, "scenario": name, **summary_row(case_name, case),
+               "diff_ids": case_value(case, "diff_ids")}
+        if scenario is not None:
+            del row["scenario"]
+        out.append(row)
+    return out
 
 
-def _grouped_bars(ax, observations, groups, height, label) -> None:
-    """One group of bars per item of ``groups``, one bar (and colour) per observation;
-    ``height(obs, group)`` (``None`` draws nothing), ``label(obs)`` for the legend."""
-    width = 0.8 / max(1, len(observations))
-    for i, obs in enumerate(observations):
-        xs = [j + (i - (len(observations) - 1) / 2) * width for j in range(len(groups))]
-        ax.bar(xs, [height(obs, g) or 0 for g in groups], width, label=label(obs),
-               color=show.PALETTE[i % len(show.PALETTE)])
+def across_rows(observations: Sequence[Observation], scenario: str,
+                columns: Sequence[str]) -> tuple[list[dict], list[str], list[str]]:
+    """One scenario on several engines: ``(rows, columns that vary, columns the same on
+    every row)``; a row per engine and case with ``engine``, ``case`` and ``columns``.
 
-
-def plot_sizes(observations: Sequence[Observation], scenario: str = "hello-variants",
-               field: str = "size_inspect"):
-    """Image sizes per case and engine, bytes on a log scale; ``(fig, ax)``.
-
-    Args:
-        observations: live and/or recorded observations.
-        scenario: whose cases to plot.
-        field: ``size_inspect`` (``docker image inspect``) or ``size_listed``
-            (``docker images``).
+    A column counts as "the same" only when there are two rows or more.
 
     Example:
-        >>> fig, ax = plot_sizes(observe.recorded())                # doctest: +SKIP
+        >>> from labkit import observe
+        >>> rows_, varying, same = across_rows(observe.recorded(), "hello-legacy", ["layers"])
+        >>> "layers" in same, "engine" in varying
+        (True, True)
     """
-    if field not in ("size_inspect", "size_listed"):
-        raise LabkitError(f"cannot plot {field!r}", hint="use size_inspect or size_listed")
-    label = "docker image inspect .Size" if field == "size_inspect" else "docker images SIZE"
-    fig, ax = show.figure(f"{scenario}: image size ({label})", ylabel="bytes (log scale)")
-    cases: list[str] = []
-    for _, _, case_name, _ in _pairs(observations, scenario):
-        cases += [case_name] if case_name not in cases else []
-
-    def size(obs, case_name):
-        case = obs.results[scenario].cases.get(case_name) if scenario in obs.results else None
-        return getattr(case, field) if case is not None and case.ok else None
-
-    _grouped_bars(ax, observations, cases, size,
-                  lambda obs: f"{obs.name} ({'live' if obs.live else 'recorded'})")
-    ax.set_xticks(range(len(cases)), cases)
-    ax.set_yscale("log")
-    if scenario == "hello-variants":
-        official = OFFICIAL_HELLO_WORLD["size"]
-        ax.axhline(official, color="#555555", linestyle="--", linewidth=1,
-                   label=f"official hello-world binary ({official:,} B)")
-    ax.legend(frameon=False, fontsize="small")
-    return fig, ax
-
-
-def plot_layers(observations: Sequence[Observation], scenarios: Sequence[str] | None = None):
-    """Layer count of every scenario's main image, per engine; ``(fig, ax)``.
-
-    Example:
-        >>> fig, ax = plot_layers(observe.recorded(), ["empty-labkit", "era-1.4"])  # doctest: +SKIP
-    """
-    names: list[str] = []
-    for obs in observations:
-        names += [n for n in obs.results if n not in names and (not scenarios or n in scenarios)]
-    fig, ax = show.figure("Layers per image", ylabel="layers (RootFS.Layers)")
-    _grouped_bars(ax, observations, names,
-                  lambda obs, n: obs.results[n].main.layers if n in obs.results else None,
-                  lambda obs: obs.name)
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    chosen = [obs for obs in observations if scenario in obs.results]
+    rows_ = [{"engine": obs.name, "case": name, **{c: case_value(case, c) for c in columns}}
+             for obs in chosen for name, case in obs.results[scenario].cases.items()]
+    same = [c for c in ("case", *columns) if len(rows_) > 1 and len({str(r[c]) for r in rows_}) == 1]
+    varying = [c for c in ("engine", "case", *columns) if c not in same]
+    return rows_, varying, same
 
 
 def layer_headers(observation: Observation, scenario: str = "hello-legacy") -> dict:
@@ -140,28 +149,23 @@ def layer_headers(observation: Observation, scenario: str = "hello-legacy") -> d
     return headers[0]
 
 
-def tar_header_diff(a: Observation, b: Observation, scenario: str = "hello-legacy",
-                    all_fields: bool = False) -> show.Table:
-    """The header fields of the same file that differ between two engines' layers.
+def header_differences(a: Observation, b: Observation, scenario: str = "hello-legacy",
+                       all_fields: bool = False) -> list[dict]:
+    """The header fields of the same file that differ between two engines' saved layers,
+    one row each (``field``, ``a.name``, ``b.name``), then the two layer diff_ids.
 
     The file's bytes, name and mtime are equal; the header is not, so the layer tar
     and its diff_id differ.
 
-    Args:
-        a, b: two observations (e.g. 20.10.24 and 28.5.2).
-        scenario: ``hello-legacy`` or ``hello-buildkit``.
-        all_fields: show equal fields too.
-
     Example:
-        >>> print(tar_header_diff(old, new))                          # doctest: +SKIP
-        field  20.10.24  28.5.2
-        mode   0100755   0000755
-        ...
+        >>> from labkit import observe
+        >>> old, new = observe.recorded()[0], observe.recorded()[-1]
+        >>> [r["field"] for r in header_differences(old, new)]            # doctest: +SKIP
+        ['mode', 'chksum', 'uname', 'gname', 'layer diff_id']
     """
     ha, hb = layer_headers(a, scenario), layer_headers(b, scenario)
-    rows = [{"field": k, a.name: repr(ha.get(k)), b.name: repr(hb.get(k))}
-            for k in ha if k != "offset" and (all_fields or ha.get(k) != hb.get(k))]
-    rows.append({"field": "layer diff_id", a.name: a[scenario].main.diff_ids[-1][:19] + "…",
-                 b.name: b[scenario].main.diff_ids[-1][:19] + "…"})
-    return show.table(rows, columns=["field", a.name, b.name],
-                      title=f"The hello file's tar header in {scenario}: {a.name} vs {b.name}")
+    out = [{"field": k, a.name: repr(ha.get(k)), b.name: repr(hb.get(k))}
+           for k in ha if k != "offset" and (all_fields or ha.get(k) != hb.get(k))]
+    out.append({"field": "layer diff_id", a.name: a[scenario].main.diff_ids[-1][:19] + "…",
+                b.name: b[scenario].main.diff_ids[-1][:19] + "…"})
+    return out

@@ -8,7 +8,8 @@ layouts. Whiteouts follow the OCI image spec's layer changeset rules:
 * ``<dir>/.wh..wh..opq`` hides everything the lower layers put in ``<dir>``;
 * a whiteout never hides what its own layer adds, whatever the member order.
 
-The widget in ``labkit.show.layer_explorer`` only draws what this module computes.
+The widget in ``labkit.show.layer_explorer`` only draws what this module computes
+(and names each layer with ``labkit.show.layer_label``).
 
 Example:
     >>> from labkit import oci
@@ -27,6 +28,8 @@ import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+from labkit import oci
 
 ADDED, CHANGED, DELETED = "added", "changed", "deleted"
 CHANGES = (ADDED, CHANGED, DELETED)
@@ -93,13 +96,6 @@ class LayerChanges:
     def summary(self) -> str:
         """``"3 added, 0 changed, 1 deleted"``."""
         return ", ".join(f"{len(self.of(kind))} {kind}" for kind in CHANGES)
-
-    def label(self) -> str:
-        """A one-line name for a picker: index, short diff_id, size, summary."""
-        from labkit.show import human_bytes
-
-        short = self.diff_id.split(":")[-1][:12]
-        return f"layer {self.index} · {short} · {human_bytes(self.size)} · {self.summary()}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for JSON)."""
@@ -178,8 +174,6 @@ def explore(image) -> Exploration:
         >>> explore(oci.Image().write(pathlib.Path(tempfile.mkdtemp()) / "e.tar")).layers
         ()
     """
-    from labkit import oci
-
     if isinstance(image, oci.Image):
         with tempfile.TemporaryDirectory(prefix="labkit-explore-") as tmp:
             return dataclasses.replace(explore(image.write(Path(tmp) / "image.tar")), source="labkit image")

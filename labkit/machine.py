@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
 from labkit import engine as engine_mod
-from labkit import hello
+from labkit import fleet, hello
 from labkit.errors import LabkitError
 
 PACKAGES = ("labkit", "docker", "pyelftools", "matplotlib", "ipywidgets", "tqdm",
@@ -105,10 +105,7 @@ def _version(package: str) -> str | None:
 def _fleet() -> tuple[dict[str, dict], str | None]:
     """Facts of every fleet engine that answers, or why the fleet can't be asked."""
     try:
-        from labkit import fleet
         names = sorted(fleet.endpoints())
-    except ImportError:
-        return {}, None
     except LabkitError as err:
         return {}, str(err)
     found = {}
@@ -118,6 +115,20 @@ def _fleet() -> tuple[dict[str, dict], str | None]:
         except LabkitError:
             continue                                             # stopped since it was listed
     return found, None
+
+
+def mode() -> str:
+    """``"live"`` when a Docker engine answers at DOCKER_HOST, else ``"offline"``.
+
+    Example:
+        >>> mode() in ("live", "offline")
+        True
+    """
+    eng = engine_mod.try_connect()
+    if eng is None:
+        return "offline"
+    eng.api.close()  # only asked whether it answers: don't keep its connection open
+    return "live"
 
 
 def report() -> Report:

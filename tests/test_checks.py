@@ -48,7 +48,7 @@ def test_corrupt_progress_file_is_replaced(progress_file):
     progress_file.write_text("{not json")
     assert "0 of" in str(checks.progress())
     assert checks.check_00_2("b").passed
-    assert json.loads(progress_file.read_text()) == {"passed": {"00.2": checks._passed()["00.2"]}}
+    assert json.loads(progress_file.read_text()) == {"passed": {"00.2": checks.record.passed_exercises()["00.2"]}}
 
 
 def test_unwritable_progress_never_breaks_a_check(tmp_path, monkeypatch):
@@ -67,7 +67,7 @@ def test_progress_file_defaults_to_xdg_data_home(monkeypatch, tmp_path):
 def test_00_1_compares_with_the_actual_mode(monkeypatch):
     import labkit
 
-    monkeypatch.setattr(labkit, "mode", lambda: "offline")
+    monkeypatch.setattr(labkit.machine, "mode", lambda: "offline")
     assert checks.check_00_1(" Offline ").passed
     verdict = checks.check_00_1("live")
     assert verdict.passed is False and "Mode:" in verdict.hint

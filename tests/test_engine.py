@@ -243,8 +243,8 @@ def silent_engine(tmp_path, monkeypatch):
     import socket
     import threading
 
-    monkeypatch.setattr(engine_mod, "OPERATION_TIMEOUT", 1)
-    monkeypatch.setattr(engine_mod, "CALL_TIMEOUT", 1)
+    monkeypatch.setattr(engine_mod.base, "OPERATION_TIMEOUT", 1)
+    monkeypatch.setattr(engine_mod.base, "CALL_TIMEOUT", 1)
     path = tmp_path / "silent.sock"
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(path))

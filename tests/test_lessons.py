@@ -204,7 +204,7 @@ def test_hello_sizes_plot_has_every_bar():
 
 def test_one_file_layer_size_is_what_labkit_writes():
     for n in (0, 1, 170, 512, 513, 13376):
-        assert show.one_file_layer_size(n) == len(oci.layer_tar([oci.Entry.file("hello", bytes(n))]))
+        assert oci.one_file_layer_size(n) == len(oci.layer_tar([oci.Entry.file("hello", bytes(n))]))
 
 
 def test_image_view_lists_layers_entries_and_whiteouts(tmp_path):

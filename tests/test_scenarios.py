@@ -36,7 +36,7 @@ def test_engine_words_strip_labkits_prefix_and_hint():
 
 
 def test_hello_context_is_byte_and_mtime_reproducible(tmp_path):
-    context = scenarios._hello_context(tmp_path)
+    context = scenarios.hello_context(tmp_path)
     assert sorted(os.listdir(context)) == ["Dockerfile", "hello"]
     assert (context / "Dockerfile").read_bytes() == scenarios.HELLO_DOCKERFILE
     assert os.stat(context / "hello").st_mtime == 0
@@ -44,7 +44,7 @@ def test_hello_context_is_byte_and_mtime_reproducible(tmp_path):
 
 
 def test_hello_prediction_differs_only_by_tar_headers_between_eras():
-    modern, old = scenarios._hello_image("modern"), scenarios._hello_image("20.10")
+    modern, old = scenarios.hello_image("modern"), scenarios.hello_image("20.10")
     assert modern.diff_ids != old.diff_ids
     assert modern.layer_sizes == old.layer_sizes
 

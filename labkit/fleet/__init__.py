@@ -18,7 +18,6 @@ Example:
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from labkit import engine as engine_mod
 from labkit.errors import FleetError, LabkitError
 from labkit.fleet import daemon
 from labkit.fleet.specs import Catalog, EngineSpec, load
@@ -124,6 +124,8 @@ class Fleet:
 
     @contextmanager
     def _lock(self):
+        import fcntl  # POSIX only: imported here, so labkit itself imports on Windows
+
         self.run.mkdir(parents=True, exist_ok=True)
         path = self.run / ".lock"
         with open(path, "a") as fh:
@@ -210,8 +212,6 @@ class Fleet:
 
     def status(self, names=None) -> list[EngineStatus]:
         """Each engine (named, or started plus the default set): up, healthy, version, socket."""
-        from labkit import engine as engine_mod
-
         specs = self._specs(names) if names else self._started()
         specs += [s for s in self._specs(None) if not names and s.name not in {x.name for x in specs}]
         rows = []
@@ -255,8 +255,6 @@ class Fleet:
         Raises:
             FleetError: it is not up.
         """
-        from labkit import engine as engine_mod
-
         spec = self.catalog.resolve(name)
         if not self._healthy(spec):
             raise FleetError(f"fleet engine {name} is not up", hint=f"run `labkit fleet up {name}`")

@@ -12,10 +12,10 @@ from labkit.oci.digest import (DEFAULT_PATH_ENV, EMPTY_LAYER_DIFF_ID, EPOCH_1970
 from labkit.oci.extract import extract
 from labkit.oci.image import Image
 from labkit.oci.reader import ImageInfo, LayerInfo, TarEntry, inspect
-from labkit.oci.tarlayer import Entry, layer_tar, tar_headers
+from labkit.oci.tarlayer import Entry, layer_tar, one_file_layer_size, tar_headers
 
 __all__ = [
     "DEFAULT_PATH_ENV", "EMPTY_LAYER_DIFF_ID", "EPOCH_1970", "SCHEMA1_EMPTY_GZIP_DIGEST",
     "SCRATCH_LAYER_ID", "Entry", "Image", "ImageInfo", "LayerInfo", "TarEntry",
-    "build_cli", "extract", "inspect", "layer_tar", "tar_headers",
+    "build_cli", "extract", "inspect", "layer_tar", "one_file_layer_size", "tar_headers",
 ]

@@ -6,6 +6,7 @@ lists as ``null``), so a zero-layer image predicts the ID the engine computes:
 (20.10's BuildKit adds ``"OnBuild":null``; 26+/28 don't).
 
 Example:
+    >>> from labkit.oci.tarlayer import layer_tar
     >>> img = Image([[Entry.file("hello", b"hi\\n")]], cmd=["/hello"])
     >>> img.diff_ids == [sha256_digest(layer_tar(img.layers[0]))]
     True
@@ -17,9 +18,11 @@ import hashlib
 from typing import BinaryIO
 
 from labkit.errors import LabkitError
+from labkit.oci import v1, writers
 from labkit.oci.digest import (DEFAULT_PATH_ENV, EPOCH_1970, OCI_CONFIG, OCI_INDEX, OCI_LAYER,
-                               OCI_MANIFEST, SCRATCH_LAYER_ID, go_json, hex_of, sha256_digest)
-from labkit.oci.tarlayer import ERAS, Entry, layer_tar, write_layer
+                               OCI_MANIFEST, go_json, sha256_digest)
+from labkit.oci.refs import split_tag
+from labkit.oci.tarlayer import ERAS, Entry, write_layer
 
 
 class _HashSink:
@@ -175,7 +178,7 @@ class Image:
     def image_id(self) -> str:
         """The ID an engine shows: the config digest, or for era 1.4 the top v1 layer id."""
         if self.era == "1.4":
-            return v1_chain(self)[-1][0]
+            return v1.v1_chain(self)[-1][0]
         return self.config_digest
 
     def manifest_bytes(self) -> bytes:
@@ -208,76 +211,4 @@ class Image:
             >>> Image().write(pathlib.Path(tempfile.mkdtemp()) / "empty.tar").name
             'empty.tar'
         """
-        from labkit.oci.writers import write_image
-
-        return write_image(self, out, format, tag)
-
-
-def split_tag(tag: str) -> tuple[str, str]:
-    """``("hello", "latest")`` from ``hello`` or ``hello:latest`` (ports are not tags)."""
-    name, _, ref = tag.rpartition(":")
-    if not name or "/" in ref:
-        return tag, "latest"
-    return name, ref
-
-
-# --- the pre-1.10 (Docker 1.4) layout ------------------------------------------------
-SCRATCH_V1_JSON = {
-    "id": SCRATCH_LAYER_ID, "comment": "Imported from -",
-    "created": "2013-06-13T14:03:50.821769-07:00",
-    "container_config": {"Hostname": "", "Domainname": "", "User": "", "Memory": 0,
-                         "MemorySwap": 0, "CpuShares": 0, "AttachStdin": False,
-                         "AttachStdout": False, "AttachStderr": False, "PortSpecs": None,
-                         "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
-                         "Cmd": None, "Dns": None, "Image": "", "Volumes": None,
-                         "VolumesFrom": "", "Entrypoint": None},
-    "docker_version": "0.4.0", "architecture": "x86_64", "Size": 0,
-}
-
-
-def v1_chain(image: Image) -> list[tuple[str, bytes, int | None]]:
-    """The v1 layers bottom-up as ``(id, json bytes, labkit layer index or None)``.
-
-    The chain starts at the pre-1.5 scratch layer; an image with no layers gets one
-    empty layer on top, to carry its config.
-    """
-    chain = [(SCRATCH_LAYER_ID, go_json(SCRATCH_V1_JSON), None)]
-    indexes = list(range(len(image.layers))) or [None]
-    config = {"Env": image.env, "Cmd": image.cmd, "WorkingDir": image.workdir or "",
-              "Entrypoint": image.entrypoint}
-    history = image.history_entries()
-    for position, index in enumerate(indexes):
-        diff_id = image.diff_ids[index] if index is not None else sha256_digest(layer_tar([]))
-        created_by = history[position].get("created_by", "") if position < len(history) else ""
-        body = {"parent": chain[-1][0], "created": image.created or EPOCH_1970,
-                "container_config": {"Cmd": ["/bin/sh", "-c", "#(nop) " + created_by]},
-                "config": config, "architecture": image.architecture, "os": "linux"}
-        layer_id = hashlib.sha256(go_json(body) + diff_id.encode()).hexdigest()
-        chain.append((layer_id, go_json({"id": layer_id, **body}), index))
-    return chain
-
-
-def v1_empty_layer() -> bytes:
-    """The layer.tar of a layer with no files (1024 NUL bytes)."""
-    return layer_tar([])
-
-
-def config_blob_name(image: Image) -> str:
-    """Member name of the config in a docker-archive (``<hex>.json``)."""
-    return hex_of(image.config_digest) + ".json"
-
-
-def docker_manifest(image: Image, tag: str | None) -> bytes:
-    """``manifest.json`` of a docker-archive."""
-    layers = [hex_of(d) + "/layer.tar" for d in image.diff_ids]
-    tags = [":".join(split_tag(tag))] if tag else None
-    return go_json([{"Config": config_blob_name(image), "RepoTags": tags, "Layers": layers}])
-
-
-def repositories(tag: str | None, top_id: str) -> bytes:
-    """The ``repositories`` file: ``{"name": {"tag": top layer id}}``."""
-    if not tag:
-        return b"{}"
-    name, ref = split_tag(tag)
-    return go_json({name: {ref: top_id}})
-
+        return writers.write_image(self, out, format, tag)

@@ -212,6 +212,17 @@ _FIELDS = (("name", 0, 100), ("mode", 100, 8), ("uid", 108, 8), ("gid", 116, 8),
            ("devminor", 337, 8), ("prefix", 345, 155))
 
 
+def one_file_layer_size(n: int) -> int:
+    """Bytes of the smallest layer tar holding one ``n``-byte file: a 512-byte header, the
+    content padded to 512-byte blocks, and the 1,024-byte end marker.
+
+    Example:
+        >>> one_file_layer_size(170)
+        2048
+    """
+    return 512 + -(-n // 512) * 512 + 1024
+
+
 def tar_headers(layer: bytes | str | Path) -> list[dict]:
     """Every raw header field of every block header in a tar, to compare eras.
 

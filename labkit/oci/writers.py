@@ -2,6 +2,8 @@
 (era 1.4) the pre-1.10 ``docker save`` layout. Same image → byte-identical output.
 
 Outer tars are USTAR, owner 0:0, mtime 0, files 0644, folders 0755, members sorted.
+Every function takes a ``labkit.oci.image.Image`` (not imported: ``Image.write`` calls
+:func:`write_image`, so the image module imports this one, never the other way).
 
 Example:
     >>> import tempfile, pathlib
@@ -18,18 +20,38 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from labkit.errors import LabkitError
-from labkit.oci.digest import OCI_LAYOUT, hex_of, sha256_digest
-from labkit.oci.image import (Image, config_blob_name, docker_manifest, repositories,
-                              v1_chain, v1_empty_layer)
+from labkit.oci.digest import OCI_LAYOUT, go_json, hex_of, sha256_digest
+from labkit.oci.refs import split_tag
 from labkit.oci.tarlayer import Entry, header
+from labkit.oci.v1 import v1_chain, v1_empty_layer
 
 FORMATS = ("docker-archive", "oci-archive", "oci-dir")
+
+
+def config_blob_name(image) -> str:
+    """Member name of the config in a docker-archive (``<hex>.json``)."""
+    return hex_of(image.config_digest) + ".json"
+
+
+def docker_manifest(image, tag: str | None) -> bytes:
+    """``manifest.json`` of a docker-archive."""
+    layers = [hex_of(d) + "/layer.tar" for d in image.diff_ids]
+    tags = [":".join(split_tag(tag))] if tag else None
+    return go_json([{"Config": config_blob_name(image), "RepoTags": tags, "Layers": layers}])
+
+
+def repositories(tag: str | None, top_id: str) -> bytes:
+    """The ``repositories`` file: ``{"name": {"tag": top layer id}}``."""
+    if not tag:
+        return b"{}"
+    name, ref = split_tag(tag)
+    return go_json({name: {ref: top_id}})
 
 # A member: (name, bytes) or (name, (size, writer streaming the content)).
 Content = bytes | tuple[int, Callable[[BinaryIO], int]]
 
 
-def _members(image: Image, format: str, tag: str | None) -> list[tuple[str, Content]]:
+def _members(image, format: str, tag: str | None) -> list[tuple[str, Content]]:
     layers = [(hex_of(d), (size, lambda out, i=i: image.write_layer(i, out)))
               for i, (d, size) in enumerate(zip(image.diff_ids, image.layer_sizes))]
     if image.era == "1.4":
@@ -49,7 +71,7 @@ def _members(image: Image, format: str, tag: str | None) -> list[tuple[str, Cont
     return members
 
 
-def _v1_members(image: Image, tag: str | None) -> list[tuple[str, Content]]:
+def _v1_members(image, tag: str | None) -> list[tuple[str, Content]]:
     members: list[tuple[str, Content]] = []
     for layer_id, body, index in v1_chain(image):
         if index is None:
@@ -86,7 +108,7 @@ def _write_tar(members: list[tuple[str, Content]], out: BinaryIO) -> None:
     out.write(bytes(1024))
 
 
-def write_image(image: Image, out: str | Path, format: str = "docker-archive",
+def write_image(image, out: str | Path, format: str = "docker-archive",
                 tag: str | None = None) -> Path:
     """Write ``image`` to ``out`` as ``format`` (see module doc); returns ``out``."""
     if format not in FORMATS:

@@ -1,0 +1,36 @@
+"""Exercise checkers: each says what is right, or what is wrong and a hint.
+
+One checker per exercise, named ``check_<notebook>_<n>``. A checker never raises on
+a wrong answer: it returns a :class:`Verdict` that shows in the notebook. A passed
+exercise is remembered in a small JSON file (``progress()`` shows them all), kept in
+``$LABKIT_PROGRESS`` or ``~/.local/share/labkit/progress.json``.
+
+Example:
+    >>> from labkit import checks
+    >>> checks.check_03_3(None).passed is None
+    True
+    >>> print(checks.check_01_2("sha256:e3b0"))  # doctest: +ELLIPSIS
+    ✘ 01.2 ...
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from labkit.checks.base_image import check_04_1, check_04_2, check_04_3
+from labkit.checks.docker_versions import check_03_1, check_03_2, check_03_3
+from labkit.checks.empty_image import check_01_1, check_01_2, check_01_3
+from labkit.checks.exercises import EXERCISES
+from labkit.checks.record import progress, progress_file
+from labkit.checks.start_here import check_00_1, check_00_2
+from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_4
+from labkit.checks.verdict import Verdict
+
+__all__ = ["EXERCISES", "Verdict", "checkers", "progress", "progress_file",
+           "check_00_1", "check_00_2", "check_01_1", "check_01_2", "check_01_3", "check_02_1",
+           "check_02_2", "check_02_3", "check_02_4", "check_03_1", "check_03_2", "check_03_3",
+           "check_04_1", "check_04_2", "check_04_3"]
+
+
+def checkers() -> dict[str, Callable[[Any], Verdict]]:
+    """Exercise id -> its checker, for tests and the instructors' notes."""
+    return {k: globals()[f"check_{k.replace('.', '_')}"] for k in EXERCISES}

@@ -1,0 +1,65 @@
+"""Checkers of notebook 04, a base image from scratch."""
+from __future__ import annotations
+
+from labkit.checks.verdict import Verdict, inspect_answer, norm_path, unanswered, verdict
+
+
+def check_04_1(path) -> Verdict:
+    """A one-layer image with /bin/busybox and /bin/sh linking to it."""
+    if path is None:
+        return unanswered("04.1", "the path of your image")
+    info, failed = inspect_answer("04.1", path, "your busybox image")
+    if failed:
+        return failed
+    if "bin/busybox" not in info.files:
+        return verdict("04.1", False, "There is no /bin/busybox in this image.",
+                        "Entry.file(\"bin/busybox\", source=\"/bin/busybox\")")
+    links = {norm_path(e.path): e.linkname for layer in info.layers for e in layer.entries if e.linkname}
+    target = links.get("bin/sh")
+    if target is None:
+        return verdict("04.1", False, "/bin/sh is missing or is not a link.",
+                        "Entry.symlink(\"bin/sh\", \"busybox\") or Entry.hardlink(\"bin/sh\", \"bin/busybox\")")
+    if not target.endswith("busybox"):
+        return verdict("04.1", False, f"/bin/sh links to {target!r}, not to busybox.",
+                        "busybox picks the applet from the name it was started as")
+    return verdict("04.1", True, "One program, many names: busybox reads argv[0] and becomes sh.")
+
+
+def check_04_2(path) -> Verdict:
+    """Two layers: busybox with its links, then a layer that deletes /bin/busybox."""
+    if path is None:
+        return unanswered("04.2", "the path of your two-layer image")
+    info, failed = inspect_answer("04.2", path, "your two-layer image")
+    if failed:
+        return failed
+    if len(info.layers) != 2:
+        return verdict("04.2", False, f"This image has {len(info.layers)} layer(s), not 2.",
+                        "Image([busybox_layer, [labkit.oci.Entry.whiteout(\"bin/busybox\")]])")
+    if "bin/busybox" not in info.layers[0].files:
+        return verdict("04.2", False, "The first layer has no /bin/busybox to delete.",
+                        "start from the busybox layer you built above")
+    deleted = {e.target for e in info.layers[1].entries if e.whiteout}
+    if "bin/busybox" not in deleted:
+        return verdict("04.2", False, "The second layer does not delete /bin/busybox.",
+                        "labkit.oci.Entry.whiteout(\"bin/busybox\")")
+    if "bin/busybox" in info.files:
+        return verdict("04.2", False, "/bin/busybox is still in the merged file system.",
+                        "the second layer must not add it back")
+    total = sum(layer.size for layer in info.layers)
+    return verdict("04.2", True, f"/bin/busybox is gone, so every link to it now points nowhere and no "
+                    f"shell can start; yet the layers hold {total:,} bytes: deleting adds a layer, it never "
+                    "shrinks the ones below.")
+
+
+def check_04_3(name) -> Verdict:
+    """The path of the whiteout entry that deletes /etc/motd in an upper layer."""
+    if name is None:
+        return unanswered("04.3", "a path inside the layer tar")
+    answer = norm_path(name)
+    if answer == "etc/.wh.motd":
+        return verdict("04.3", True, "An empty file named .wh.<name> next to what it hides.")
+    if answer.endswith(".wh.motd"):
+        return verdict("04.3", False, "Right name, wrong folder.", "the whiteout sits in the same directory")
+    if answer == "etc/.wh..wh..opq":
+        return verdict("04.3", False, "That opaque marker would hide all of /etc.", "hide one file")
+    return verdict("04.3", False, f"{name!r} would not delete /etc/motd.", "prefix the file name with .wh.")

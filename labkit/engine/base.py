@@ -1,0 +1,185 @@
+"""The base of :class:`labkit.engine.Engine`: connection, facts, timeouts, the docker CLI.
+
+Everything the image, build and container parts share: the errors a docker SDK call
+can raise, the engine's own words from them, and the deadline every slow call runs
+under (:meth:`EngineBase._long_call`).
+
+Example:
+    >>> EngineFacts("", "28.5.2+dfsg4", "1.51", "overlay2", False, True, "", "").tar_era
+    'modern'
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Callable, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+import urllib3.exceptions
+
+from labkit.errors import EngineError
+
+_T = TypeVar("_T")
+LABEL = "org.labkit.lab"
+DEFAULT_URL = "unix:///var/run/docker.sock"
+CALL_TIMEOUT = 60                # seconds a quick API call (inspect, create, remove...) may take
+OPERATION_TIMEOUT = 600          # seconds a whole load, save, import or build may take
+CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What kind of engine answered.
+
+    Attributes:
+        base_url: where it answered, e.g. ``unix:///var/run/docker.sock``.
+        version: engine version, e.g. ``20.10.24+dfsg1``.
+        api_version: its API version, e.g. ``1.41``.
+        storage_driver: ``overlay2``, ``overlayfs`` (containerd store), ``vfs``...
+        containerd_store: True when images live in containerd's image store.
+        buildkit: True when a docker CLI here can build with BuildKit for it.
+        os: the engine's OS/architecture, e.g. ``linux/amd64``.
+        kernel: the kernel the engine runs on.
+    """
+
+    base_url: str
+    version: str
+    api_version: str
+    storage_driver: str
+    containerd_store: bool
+    buildkit: bool
+    os: str
+    kernel: str
+
+    @property
+    def tar_era(self) -> str:
+        """The layer-tar header era this engine writes, for ``labkit.oci.Image(era=...)``:
+        ``"20.10"`` before Docker 23 (measured on 20.10.5 and 20.10.24), ``"modern"``
+        from then on (measured on 26.1.5 and 28.5.2; 23 to 25 were not measured).
+
+        Example:
+            >>> EngineFacts("", "20.10.24+dfsg1", "1.41", "", False, True, "", "").tar_era
+            '20.10'
+        """
+        return "20.10" if int(self.version.split(".")[0]) < 23 else "modern"
+
+    def to_dict(self) -> dict:
+        """The facts as a JSON-ready dict."""
+        return asdict(self)
+
+
+
+# What a docker SDK call can raise: the SDK's own errors, and requests' or urllib3's
+# (a streamed answer that times out or drops mid-read) -- those are not DockerExceptions.
+_SDK_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException,
+               urllib3.exceptions.HTTPError)
+_TIMEOUTS = (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+
+
+def _engine_message(err: Exception) -> str:
+    """The engine's own words from a docker SDK error, on one line."""
+    text = getattr(err, "explanation", None) or str(err)
+    return " ".join(str(text).split())
+
+
+
+class EngineBase:
+    """What every part of an Engine shares: the SDK client, where it answered, the CLI.
+
+    Args:
+        api: a connected ``docker.APIClient``.
+        base_url: where it answered.
+        docker_cli: docker CLI for BuildKit builds (default: the first that works).
+        docker_config: ``DOCKER_CONFIG`` directory for that CLI.
+    """
+
+    def __init__(self, api: docker.APIClient, base_url: str, *,
+                 docker_cli: str | None = None, docker_config: str | None = None):
+        self.api = api
+        self.base_url = base_url
+        self.docker_cli = docker_cli
+        self.docker_config = docker_config
+        self._created: set[str] = set()
+        self._containers: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<Engine {self.base_url}>"
+
+    # --- facts --------------------------------------------------------------------------
+    @cached_property
+    def facts(self) -> EngineFacts:
+        """Version, API version, storage, image store and BuildKit (asked once)."""
+        try:
+            version = self.api.version()
+            info = self.api.info()
+        except _SDK_ERRORS as err:
+            raise EngineError(f"the engine at {self.base_url} did not answer: "
+                              f"{_engine_message(err)}") from None
+        driver_status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+        return EngineFacts(
+            base_url=self.base_url,
+            version=version.get("Version", ""),
+            api_version=version.get("ApiVersion", ""),
+            storage_driver=info.get("Driver", ""),
+            containerd_store=driver_status.get("driver-type") == CONTAINERD_SNAPSHOTTER,
+            buildkit=self._buildkit_cli is not None,
+            os=f"{version.get('Os', '')}/{version.get('Arch', '')}",
+            kernel=version.get("KernelVersion", ""),
+        )
+
+    def cli_env(self) -> dict[str, str]:
+        """Environment for running the docker CLI at this engine.
+
+        Example:
+            >>> env = eng.cli_env()                                   # doctest: +SKIP
+            >>> subprocess.run(["docker", "images"], env=env)         # doctest: +SKIP
+        """
+        env = dict(os.environ, DOCKER_HOST=self.base_url)
+        env.pop("DOCKER_CONTEXT", None)
+        if self.docker_config:
+            env["DOCKER_CONFIG"] = str(self.docker_config)
+        return env
+
+    def _cli(self, cli: str, args: list[str], timeout: float = 30,
+             extra_env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([cli, *args], env={**self.cli_env(), **(extra_env or {})},
+                              capture_output=True, text=True, timeout=timeout)
+
+    def _long_call(self, what: str, call: Callable[[], _T]) -> _T:
+        """``call()`` (one slow SDK call: build, load, save, import), for at most
+        OPERATION_TIMEOUT seconds in all.
+
+        The SDK's timeout bounds only each socket read -- and for ``save`` not even
+        that (docker-py turns it off for raw streams) -- so the call runs in a helper
+        thread, abandoned with an ``EngineError`` once the deadline has passed.
+        """
+        result: list = []
+
+        def target() -> None:
+            try:
+                result.append(call())
+            except BaseException as err:  # re-raised in the caller's thread
+                result.append(err)
+
+        worker = threading.Thread(target=target, name=f"labkit: {what}", daemon=True)
+        self.api.timeout = OPERATION_TIMEOUT
+        try:
+            worker.start()
+            worker.join(OPERATION_TIMEOUT)
+        finally:
+            self.api.timeout = CALL_TIMEOUT
+        if not result:
+            raise EngineError(f"{what} took over {OPERATION_TIMEOUT} s at {self.base_url}",
+                              hint="is the engine overloaded? try again, or restart Docker")
+        if isinstance(result[0], _TIMEOUTS):
+            raise EngineError(f"{what} got no answer from {self.base_url} for "
+                              f"{OPERATION_TIMEOUT} s", hint="is the engine overloaded?")
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0]
+

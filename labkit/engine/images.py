@@ -1,0 +1,161 @@
+"""Images on an engine: load, import, save, inspect, history, list, remove, clean up.
+
+Example:
+    >>> eng.load("hello.tar")                                  # doctest: +SKIP
+    ['lab/hello:latest']
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docker.errors
+import requests.exceptions
+
+from labkit.engine.base import _SDK_ERRORS, LABEL, _engine_message
+from labkit.errors import EngineError
+
+
+class ImagesMixin:
+    """The image calls of ``Engine`` (docker SDK's ``ImageApiMixin`` seam)."""
+
+    def load(self, path: str | Path) -> list[str]:
+        """``docker load`` a tarball; returns the refs (or IDs) the engine reports.
+
+        Raises:
+            EngineError: the engine refused the tarball (its own message).
+
+        Example:
+            >>> eng.load("hello.tar")                                  # doctest: +SKIP
+            ['lab/hello:latest']
+        """
+        loaded: list[str] = []
+
+        def load() -> None:
+            with open(path, "rb") as tarball:
+                for chunk in self.api.load_image(tarball, quiet=True):
+                    if "error" in chunk:
+                        raise EngineError(f"the engine refused {Path(path).name}: "
+                                          f"{' '.join(chunk['error'].split())}")
+                    stream = chunk.get("stream", "")
+                    match = re.match(r"Loaded image(?: ID)?: (\S+)", stream.strip())
+                    if match:
+                        loaded.append(match.group(1))
+
+        try:
+            self._long_call(f"loading {Path(path).name}", load)
+        except requests.exceptions.JSONDecodeError:
+            pass  # a pre-1.10 (docker-v1) tarball loads with an empty answer body
+        except _SDK_ERRORS as err:  # before OSError: requests' errors are OSErrors too
+            raise EngineError(f"the engine refused {Path(path).name}: "
+                              f"{_engine_message(err)}") from None
+        except OSError as err:
+            raise EngineError(f"cannot read {path}: {err.strerror}") from None
+        self._created.update(loaded)
+        return loaded
+
+    def import_tar(self, path: str | Path, tag: str) -> str:
+        """``docker import`` a root-filesystem tarball as a one-layer image; returns its ID."""
+        try:
+            out = self._long_call(f"importing {Path(path).name}",
+                                  lambda: self.api.import_image_from_file(str(path), repository=tag))
+        except _SDK_ERRORS as err:
+            raise EngineError(f"the engine refused to import {Path(path).name}: "
+                              f"{_engine_message(err)}") from None
+        match = re.search(r"sha256:[0-9a-f]{64}", out if isinstance(out, str) else str(out))
+        if not match:
+            raise EngineError(f"import of {Path(path).name} failed: {' '.join(str(out).split())}")
+        self._created.add(tag)
+        return match.group(0)
+
+    def save(self, image: str, path: str | Path) -> Path:
+        """``docker save`` ``image`` into the tarball ``path`` (streamed)."""
+        path = Path(path)
+
+        def save() -> None:
+            with path.open("wb") as out:
+                for chunk in self.api.get_image(image):
+                    out.write(chunk)
+
+        try:
+            self._long_call(f"saving {image}", save)
+        except _SDK_ERRORS as err:  # before OSError: requests' errors are OSErrors too
+            raise EngineError(f"cannot save {image}: {_engine_message(err)}") from None
+        except OSError as err:
+            raise EngineError(f"cannot write {path}: {err.strerror}") from None
+        return path
+
+    def inspect(self, image: str) -> dict:
+        """``docker image inspect`` as a dict."""
+        try:
+            return self.api.inspect_image(image)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot inspect {image}: {_engine_message(err)}") from None
+
+    def history(self, image: str) -> list[dict]:
+        """``docker history`` rows, newest first."""
+        try:
+            return self.api.history(image)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"no history for {image}: {_engine_message(err)}") from None
+
+    def listed_size(self, image: str) -> int:
+        """The size ``docker images`` shows for ``image`` (bytes; differs by image store)."""
+        image_id = self.inspect(image)["Id"]
+        try:
+            rows = self.api.images(all=True)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot list images: {_engine_message(err)}") from None
+        for row in rows:
+            if row["Id"] == image_id:
+                return int(row["Size"])
+        raise EngineError(f"{image} is not in the engine's image list")
+
+    def remove(self, image: str) -> None:
+        """Remove ``image`` (forced; untagged parents go too). Missing is fine."""
+        try:
+            self.api.remove_image(image, force=True)
+        except docker.errors.NotFound:
+            pass
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
+        self._created.discard(image)
+
+    def cleanup(self, everything: bool = False) -> int:
+        """Remove what this Engine created (images it built, loaded or imported, and
+        containers left behind); returns how many.
+
+        Other learners' images on a shared engine are left alone. ``everything=True``
+        also removes every container and image labelled ``org.labkit.lab`` by anyone.
+        """
+        removed = 0
+        try:
+            containers = [c["Id"] for c in self.api.containers(all=True, filters={"label": LABEL})]
+            labelled = ([row["Id"] for row in self.api.images(filters={"label": LABEL})]
+                        if everything else [])
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cleanup failed: {_engine_message(err)}") from None
+        for container in containers:
+            if everything or container in self._containers:
+                try:
+                    self.api.remove_container(container, force=True)
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+                except _SDK_ERRORS as err:
+                    if getattr(err, "status_code", None) != 409:  # removal already in progress
+                        raise EngineError(f"cleanup could not remove container {container[:12]}: "
+                                          f"{_engine_message(err)}") from None
+        for image in [*labelled, *sorted(self._created)]:
+            try:
+                self.api.remove_image(image, force=True)
+                removed += 1
+            except docker.errors.NotFound:
+                pass
+            except _SDK_ERRORS as err:
+                raise EngineError(f"cleanup could not remove {image}: "
+                                  f"{_engine_message(err)}") from None
+        self._created.clear()
+        self._containers.clear()
+        return removed
+

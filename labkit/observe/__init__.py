@@ -1,0 +1,172 @@
+"""Run the lab's scenarios on an engine, or read what a real engine recorded.
+
+An :class:`Observation` is one engine configuration's results for every scenario
+(``labkit.scenarios``), with provenance; ``data/observations/<name>.json`` holds the
+recorded ones. Notebooks call :func:`scenario`: live when they pass an engine, else
+the recording of the reference engine, and the result says which (``.source``). The
+schema is in ``docs/observations.md``.
+
+Example:
+    >>> from labkit import observe
+    >>> r = observe.scenario("empty-import")
+    >>> r.source.startswith("recorded on Docker 20.10.24")
+    True
+    >>> r["empty-1024"].diff_ids
+    ['sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef']
+"""
+from __future__ import annotations
+
+import datetime
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from labkit import engine as engine_mod
+from labkit import fleet, scenarios
+from labkit._version import __version__
+from labkit.errors import LabkitError
+from labkit.fleet import specs
+from labkit.observe.records import (DATA_DIR, REFERENCE, SCHEMA, Observation, Result,
+                                        configuration_name, from_dict, load, recorded,
+                                        reference, short_version)
+from labkit.observe.reproduce import (ALWAYS_ENGINE_ASSIGNED, VARIES, VOLATILE_PROVENANCE,
+                                          deterministic, differences, mask_ids)
+
+__all__ = ["ALWAYS_ENGINE_ASSIGNED", "DATA_DIR", "REFERENCE", "SCENARIOS", "SCHEMA", "VARIES",
+           "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "configuration_name",
+           "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
+           "mask_ids", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
+           "reference", "resolve", "scenario", "short_version", "versions"]
+
+#: A progress wrapper, ``progress(items, description)`` -> the same items, one by one
+#: (``labkit.show.progress`` draws a bar); observing passes it down, never imports it.
+Progress = Callable[[Sequence, str], Iterable]
+#: Scenario name -> one-line description, in the lab's order.
+SCENARIOS: dict[str, str] = {name: s.description for name, s in scenarios.SCENARIOS.items()}
+
+
+def versions(progress: Progress | None = None) -> list[Observation]:
+    """Every recorded engine configuration -- observed live instead where its fleet engine
+    is up (``labkit fleet up``), recorded otherwise; same order either way.
+
+    Args:
+        progress: wraps the scenarios while something is observed live (notebooks pass
+            ``labkit.show.progress``, which draws a bar).
+
+    Example:
+        >>> [o.name for o in versions()][:2]                      # doctest: +SKIP
+        ['20.10.5', '20.10.24']
+    """
+    observations = recorded()
+    up = fleet_up()
+    if not up.intersection(o.name for o in observations):
+        return observations
+    return [observe_fleet(o.name, progress) if o.name in up else o for o in observations]
+
+
+def fleet_up() -> set[str]:
+    """Names of the fleet engines that answer now (none where there is no fleet)."""
+    try:
+        return set(fleet.endpoints())
+    except (LabkitError, OSError):
+        return set()
+
+
+def observe_fleet(name: str, progress: Progress | None = None) -> Observation:
+    """Every scenario on the running fleet engine ``name``, live; cleans up after itself."""
+    eng = fleet.engine(name)
+    try:
+        return observe(eng, name=name, endpoint=f"fleet:{name}", progress=progress)
+    finally:
+        eng.cleanup()
+
+
+def provenance(engine, endpoint: str = "local") -> dict:
+    """Who measured: engine facts, builders, kernel, date, labkit version."""
+    facts = engine.facts
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return {
+        "engine_version": facts.version, "api_version": facts.api_version,
+        "storage_driver": facts.storage_driver,
+        "image_store": "containerd" if facts.containerd_store else "classic",
+        "builders": ["legacy", "buildkit"] if facts.buildkit else ["legacy"],
+        "kernel": facts.kernel, "os": facts.os, "date": now.date().isoformat(),
+        "recorded_at": now.isoformat().replace("+00:00", "Z"),
+        "labkit_version": __version__, "endpoint": endpoint,
+    }
+
+
+def observe(engine, names: Iterable[str] | None = None, *, name: str | None = None,
+            endpoint: str = "local", progress: Progress | None = None) -> Observation:
+    """Run scenarios (default: all) on ``engine``; one live :class:`Observation`.
+
+    Args:
+        engine: a ``labkit.engine.Engine``.
+        names: scenario names, in any order (default: every scenario).
+        name: the configuration name (default: version, ``-containerd`` for that store).
+        endpoint: ``local`` or ``fleet:<engine name>`` (provenance only).
+        progress: wraps the scenario names while they run (``labkit.show.progress``
+            draws a bar); None runs them quietly.
+
+    Example:
+        >>> obs = observe(engine.connect(), ["empty-labkit"])     # doctest: +SKIP
+        >>> obs["empty-labkit"].layers                             # doctest: +SKIP
+        0
+    """
+    names = [scenarios.get(n).name for n in names or scenarios.SCENARIOS]   # unknown: one error
+    obs = Observation(name or configuration_name(engine.facts), provenance(engine, endpoint), {}, True)
+    steps = progress(names, f"observing {obs.name}") if progress else names
+    for scenario_name in steps:
+        with tempfile.TemporaryDirectory(prefix="labkit-observe-") as workdir:
+            cases = scenarios.run(scenario_name, engine, workdir)
+        obs.results[scenario_name] = Result(scenario_name, SCENARIOS[scenario_name], cases, obs.source)
+    return obs
+
+
+def scenario(name: str, engine=None) -> Result:
+    """One scenario: live on ``engine`` when given, else the reference recording.
+
+    Example:
+        >>> scenario("era-1.4").source
+        'recorded on Docker 20.10.24 (2026-11-27)'
+    """
+    scenarios.get(name)                                    # unknown: one clear error
+    if engine is not None:
+        return observe(engine, [name])[name]
+    return reference()[name]
+
+
+def engines_to_record(names: Sequence[str]) -> list[tuple[str | None, object, str]]:
+    """``(configuration name or None, Engine, endpoint)`` for each engine to record: the
+    engine at ``DOCKER_HOST`` when ``names`` is empty, else those fleet engines."""
+    if not names:
+        return [(None, engine_mod.connect(), "local")]
+    return [(name, fleet.engine(name), f"fleet:{name}") for name in names]
+
+
+def moved_on(name: str | None, obs: Observation) -> str | None:
+    """Why fleet engine ``name``'s recording is not of the Docker version its catalog
+    entry promises (its Debian suite moved on), or ``None`` when it is.
+
+    Example:
+        >>> moved_on("20.10.24", reference()) is None
+        True
+    """
+    spec = specs.resolve(name) if name else None
+    real = short_version(obs.provenance.get("engine_version", "?"))
+    if spec is None or not spec.version or real == spec.version:
+        return None
+    why = f" (Debian {spec.suite} moved on)" if spec.kind == "debian" else ""
+    return (f"fleet engine {name} answers as Docker {real}, not {spec.version}{why}: the "
+            f"recording says {real}; update the catalog pin for {name}")
+
+
+def resolve(source: str, progress: Progress | None = None) -> Observation:
+    """A comparison source: an observation file, a fleet engine (live, when it is up),
+    or the recording of that name."""
+    path = Path(source)
+    if path.suffix == ".json" or path.is_file():
+        return load(path)
+    if source in fleet_up() or not (DATA_DIR / f"{source}.json").is_file():
+        return observe_fleet(source, progress)
+    return load(DATA_DIR / f"{source}.json")

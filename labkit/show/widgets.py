@@ -1,0 +1,248 @@
+"""The lab's widgets: the layer explorer and the engine picker.
+
+The widgets only draw: ``labkit.explore`` and ``labkit.compare`` compute every number.
+Stable CSS classes (``labkit-layer-explorer``, ``labkit-layer-select``,
+``labkit-file-row`` ...) are the hooks the browser test uses. ipywidgets loads on first
+use, so ``import labkit`` stays fast.
+
+Example:
+    >>> "width:50%" in size_bar(5, 10)
+    True
+"""
+from __future__ import annotations
+
+import functools
+import html
+from typing import Mapping
+
+from labkit.explore import Exploration, LayerChanges, explore
+from labkit.show.lessons import comparison
+from labkit.show.plots import plot_layers
+from labkit.show.style import PALETTE, human_bytes
+
+CHANGE_MARKS = {"added": ("+", PALETTE[2]), "changed": ("~", PALETTE[1]), "deleted": ("−", PALETTE[3])}
+MAX_FILE_ROWS = 400
+
+
+def size_bar(n: int, largest: int, colour: str = PALETTE[0]) -> str:
+    """An HTML bar whose width is ``n`` relative to ``largest`` (at least a sliver if n > 0).
+
+    Example:
+        >>> "width:50%" in size_bar(5, 10)
+        True
+    """
+    percent = 0 if n <= 0 or largest <= 0 else max(1, round(100 * n / largest))
+    return (f"<div class='labkit-bar' title='{n:,} B' style='width:{percent}%;min-height:0.8em;"
+            f"background:{colour};border-radius:2px'></div>")
+
+
+def explorer_summary_html(x) -> str:
+    """The explorer's header: what the image is and its totals (an ``Exploration``)."""
+    esc = html.escape
+    if not x.layers:
+        body = ("<b>0 layers</b>: the root filesystem is empty. A container of this image "
+                "sees only what the runtime mounts (<code>/proc</code>, <code>/dev</code>, "
+                "<code>/etc/hosts</code> …).")
+    else:
+        t = x.totals()
+        body = (f"<b>{t['layers']} layer{'s' * (t['layers'] != 1)}</b>, "
+                f"{human_bytes(t['layer_bytes'])} of layer tars = "
+                f"{human_bytes(t['content_bytes'])} of visible files + "
+                f"{human_bytes(t['hidden_bytes'])} hidden (overwritten or deleted) + "
+                f"{human_bytes(t['tar_overhead_bytes'])} of tar headers and padding.")
+    return (f"<div class='labkit-explorer-summary'><b>{esc(x.source)}</b> "
+            f"<span style='color:#555'>({esc(x.format)})</span><br>{body}</div>")
+
+
+def layers_html(x) -> str:
+    """One row per layer: index, size bar, diff_id, what created it, its change counts."""
+    esc = html.escape
+    largest = max((layer.size for layer in x.layers), default=0)
+    rows = "".join(
+        f"<tr class='labkit-layer-row' data-layer='{layer.index}'>"
+        f"<td>{layer.index}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
+        f"<td style='white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
+        f"<td><code>{esc(layer.diff_id[:19])}…</code></td>"
+        f"<td style='white-space:nowrap'>{esc(layer.summary())}</td>"
+        f"<td><code>{esc(layer.created_by[:80])}</code></td></tr>"
+        for layer in x.layers)
+    head = "".join(f"<th style='text-align:left'>{h}</th>"
+                   for h in ("#", "size", "", "diff_id", "changes", "created by"))
+    head = f"<tr>{head}</tr>"
+    return f"<table class='labkit-layers' style='width:100%'>{head}{rows}</table>"
+
+
+def layer_files_html(layer) -> str:
+    """The files one layer (a ``LayerChanges``) adds, changes or deletes, with size bars."""
+    esc = html.escape
+    largest = max((c.bar_bytes for c in layer.changes), default=0)
+    rows = []
+    for c in layer.changes[:MAX_FILE_ROWS]:
+        mark, colour = CHANGE_MARKS[c.change]
+        shown = f"{c.path} → {c.linkname}" if c.linkname else c.path
+        before = f" (was {human_bytes(c.size_before)})" if c.change == "changed" else ""
+        note = f" <small>by <code>{esc(c.marker)}</code></small>" if c.marker else ""
+        rows.append(
+            f"<tr class='labkit-file-row' data-change='{c.change}' data-path='{esc(c.path)}'>"
+            f"<td style='color:{colour};font-weight:bold'>{mark} {c.change}</td>"
+            f"<td><code>{esc(shown)}</code>{note}</td><td>{esc(c.type)}</td>"
+            f"<td style='white-space:nowrap'>{esc(human_bytes(c.bar_bytes))}{esc(before)}</td>"
+            f"<td style='width:25%'>{size_bar(c.bar_bytes, largest, colour)}</td></tr>")
+    more = len(layer.changes) - MAX_FILE_ROWS
+    if more > 0:
+        rows.append(f"<tr><td colspan='5'>… and {more:,} more</td></tr>")
+    if not rows:
+        rows.append("<tr><td colspan='5'>This layer changes no files.</td></tr>")
+    caption = (f"<caption style='text-align:left'><b>layer {layer.index}</b>: {esc(layer.summary())}; "
+               f"{human_bytes(layer.stored_bytes)} stored, {human_bytes(layer.deleted_bytes)} "
+               f"hidden from below</caption>")
+    return f"<table class='labkit-files' style='width:100%'>{caption}{''.join(rows)}</table>"
+
+
+@functools.cache
+def _widget_classes():
+    """The widget classes, built on first use so ``import labkit`` stays fast."""
+    import ipywidgets
+
+    class LayerExplorer(ipywidgets.VBox):
+        """The layer explorer box; its text form (nbval, terminals) is the summary."""
+
+        def __repr__(self) -> str:
+            return getattr(self, "text", "LayerExplorer()")
+
+    return ipywidgets, LayerExplorer
+
+
+def layer_explorer(image):
+    """A widget: pick a layer of ``image`` and see the files it adds, changes or deletes.
+
+    Args:
+        image: a path, a ``labkit.oci.ImageInfo`` or ``Image``, or a
+            ``labkit.explore.Exploration``.
+
+    Returns:
+        An ipywidgets ``VBox`` (CSS class ``labkit-layer-explorer``) whose text form
+        lists the layers, so it also reads well outside a browser.
+
+    Example:
+        >>> from labkit import oci
+        >>> import tempfile, pathlib
+        >>> box = layer_explorer(oci.Image().write(pathlib.Path(tempfile.mkdtemp()) / "e.tar"))
+        >>> print(box)
+        e.tar (docker-archive): 0 layers
+    """
+    widgets, LayerExplorer = _widget_classes()
+    x = image if isinstance(image, Exploration) else explore(image)
+    select = widgets.Select(options=[(layer_label(layer), layer.index) for layer in x.layers],
+                            rows=min(max(len(x.layers), 2), 8), disabled=not x.layers,
+                            layout=widgets.Layout(width="auto"))
+    select.add_class("labkit-layer-select")
+    files = widgets.HTML()
+    files.add_class("labkit-layer-files")
+
+    def redraw(_change=None) -> None:
+        files.value = "" if select.value is None else layer_files_html(x.layers[select.value])
+
+    select.observe(redraw, names="value")
+    redraw()
+    parts = [widgets.HTML(explorer_summary_html(x))]
+    if x.layers:
+        parts += [widgets.HTML(layers_html(x)), select, files]
+    box = LayerExplorer(parts)
+    box.add_class("labkit-layer-explorer")
+    box.text = "\n".join([f"{x.source} ({x.format}): {len(x.layers)} layers"]
+                         + [layer_label(layer) for layer in x.layers])
+    return box
+
+
+
+
+def layer_label(layer: LayerChanges) -> str:
+    """A one-line name for a layer in the picker: index, short diff_id, size, summary.
+
+    Example:
+        >>> layer_label(LayerChanges(0, "sha256:5f70bf18a086", 1024, "", ()))
+        'layer 0 · 5f70bf18a086 · 1,024 B (1.0 KiB) · 0 added, 0 changed, 0 deleted'
+    """
+    short = layer.diff_id.split(":")[-1][:12]
+    return f"layer {layer.index} · {short} · {human_bytes(layer.size)} · {layer.summary()}"
+
+
+def observation_label(item) -> str:
+    """A picker label: ``name`` (an Observation's), else its provenance's engine version.
+
+    Example:
+        >>> observation_label({"name": "28.5.2-containerd"})
+        '28.5.2-containerd'
+    """
+    get = (lambda k: item.get(k)) if isinstance(item, Mapping) else (lambda k: getattr(item, k, None))
+    if get("name"):
+        return str(get("name"))
+    provenance = get("provenance") or {}
+    version = provenance.get("engine_version") if isinstance(provenance, Mapping) else None
+    return f"Docker {version}" if version else str(item)
+
+
+
+
+def _default_render(items):
+    return [comparison(items), plot_layers(items)[0]]
+
+
+def engine_picker(observations, render=None, label=observation_label):
+    """A multi-select of engines that redraws a comparison each time the choice changes.
+
+    Args:
+        observations: ``labkit.observe`` Observations (live and recorded may mix), or
+            any items.
+        render: ``render(chosen_items)`` -> something to display, or a list of them
+            (tables, matplotlib figures ...); defaults to ``labkit.compare``'s table
+            and layer plot.
+        label: names an item in the picker.
+
+    Returns:
+        An ipywidgets ``VBox`` (CSS class ``labkit-engine-picker``).
+
+    Example:
+        >>> from labkit.show import table
+        >>> box = engine_picker([{"name": "20.10.24"}, {"name": "28.5.2"}],
+        ...                     render=lambda chosen: table(chosen, ["name"]))
+        name
+        --------
+        20.10.24
+        28.5.2
+        >>> box.children[0].value
+        (0, 1)
+    """
+    widgets, _ = _widget_classes()
+    from IPython.display import display
+
+    items = list(observations)
+    render = render or _default_render
+    select = widgets.SelectMultiple(options=[(label(item), i) for i, item in enumerate(items)],
+                                    value=tuple(range(len(items))),
+                                    rows=min(max(len(items), 2), 8), description="engines")
+    select.add_class("labkit-engine-select")
+    view = widgets.Output()
+    view.add_class("labkit-engine-view")
+
+    def redraw(_change=None) -> None:
+        chosen = [items[i] for i in select.value]
+        view.outputs = ()
+        with view:
+            if not chosen:
+                print("Pick at least one engine (Ctrl/Shift-click to pick several).")
+                return
+            shown = render(chosen)
+            for thing in shown if isinstance(shown, (list, tuple)) else [shown]:
+                display(thing)
+                if hasattr(thing, "savefig"):  # a matplotlib figure: shown once, then freed
+                    import matplotlib.pyplot as plt
+
+                    plt.close(thing)
+
+    select.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([select, view])
+    box.add_class("labkit-engine-picker")
+    return box
