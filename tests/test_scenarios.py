@@ -70,7 +70,7 @@ def test_unknown_scenario_names_the_known_ones(tmp_path):
 # --- on the engine ---------------------------------------------------------------------------
 def _run(engine, name, tmp_path):
     cases = scenarios.run(name, engine, tmp_path)
-    leftovers = [row for row in engine.api.images(name=scenarios.REPOSITORY)]
+    leftovers = [row for row in engine.api.images(name=f"{scenarios.namespace()}/{name}")]
     assert leftovers == [], "scenarios remove the images they tagged"
     return cases
 
@@ -129,13 +129,15 @@ def test_hello_variants_static_run_dynamic_fails_in_scratch(engine, tmp_path):
 
 
 @pytest.mark.engine
-def test_era_1_4_loads_with_two_history_rows_on_the_classic_store(engine, tmp_path):
+def test_era_1_4_loads_with_three_history_rows_on_the_classic_store(engine, tmp_path):
+    # Docker 1.4 committed one image per instruction: scratch, COPY, CMD.
     case = _run(engine, "era-1.4", tmp_path)["labkit-1.4"]
     if engine.facts.containerd_store:
         assert not case.ok and case.error
     else:
-        assert case.ok and case.layers == 2 and len(case.history) == 2
-        assert case.diff_ids[0] == oci.EMPTY_LAYER_DIFF_ID
+        assert case.ok and case.layers == 3 and len(case.history) == 3
+        assert case.diff_ids[0] == case.diff_ids[2] == oci.EMPTY_LAYER_DIFF_ID
+        assert "#(nop) CMD [/hello]" in case.history[2]["created_by"]
 
 
 @pytest.mark.engine

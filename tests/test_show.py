@@ -228,9 +228,9 @@ def test_plot_sizes_refuses_an_unknown_field():
         show.plot_sizes([observe.reference()], field="layers")
 
 
-def test_plot_layers_shows_the_two_layer_era_1_4_image():
+def test_plot_layers_shows_the_three_layer_era_1_4_image():
     fig, ax = show.plot_layers([observe.reference()], ["empty-labkit", "era-1.4"])
-    assert [p.get_height() for p in ax.patches] == [0, 2]
+    assert [p.get_height() for p in ax.patches] == [0, 3]
 
 
 def test_tar_header_diff_shows_mode_and_owner_names():

@@ -24,20 +24,22 @@ from labkit.engine import base
 from labkit.engine.base import (CALL_TIMEOUT, CONTAINERD_SNAPSHOTTER, DEFAULT_URL, LABEL,
                                 OPERATION_TIMEOUT, EngineBase, EngineFacts)
 from labkit.engine.builds import BuildsMixin
+from labkit.engine.commands import CommandRun, CommandsMixin
 from labkit.engine.containers import RUN_LIMITS, ContainersMixin, RunResult
 from labkit.engine.images import ImagesMixin
 from labkit.errors import EngineUnavailable
 
 __all__ = ["CALL_TIMEOUT", "CONTAINERD_SNAPSHOTTER", "DEFAULT_URL", "LABEL", "OPERATION_TIMEOUT",
-           "RUN_LIMITS", "Engine", "EngineFacts", "RunResult", "connect", "try_connect"]
+           "RUN_LIMITS", "CommandRun", "Engine", "EngineFacts", "RunResult", "connect", "try_connect"]
 
 
-class Engine(BuildsMixin, ImagesMixin, ContainersMixin, EngineBase):
+class Engine(BuildsMixin, ImagesMixin, ContainersMixin, CommandsMixin, EngineBase):
     """One Docker engine. Create it with :func:`connect`.
 
     Split as the docker SDK splits its client: builds (:mod:`labkit.engine.builds`),
     images (:mod:`labkit.engine.images`), containers (:mod:`labkit.engine.containers`),
-    on a shared base (:mod:`labkit.engine.base`).
+    and the docker command line a learner would type (:mod:`labkit.engine.commands`), on
+    a shared base (:mod:`labkit.engine.base`).
 
     Args:
         api: a connected ``docker.APIClient``.

@@ -1,5 +1,6 @@
-"""Building images: the legacy builder through the docker SDK, BuildKit through the
-docker CLI (``docker buildx build`` or, before 23.0, ``DOCKER_BUILDKIT=1 docker build``).
+"""Building images with the docker CLI, exactly as a learner would: the legacy builder
+(``DOCKER_BUILDKIT=0 docker build``) and BuildKit (``docker build`` with the buildx plugin,
+the default since 23.0, or ``DOCKER_BUILDKIT=1 docker build`` with a 20.10 CLI).
 
 Example:
     >>> eng.build("ctx", "lab/hello:legacy")                  # doctest: +SKIP
@@ -10,11 +11,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import tempfile
 from functools import cached_property
 from pathlib import Path
 
-from labkit.engine.base import _SDK_ERRORS, LABEL, OPERATION_TIMEOUT, _engine_message
+from labkit.engine.base import LABEL
 from labkit.errors import EngineError
 
 
@@ -47,8 +47,13 @@ class BuildsMixin:
         return None
 
     def build(self, context: str | Path, tag: str, builder: str = "legacy",
-              dockerfile: str = "Dockerfile", *, label: bool = True, cache: bool = False) -> str:
-        """Build ``context`` with the legacy builder (SDK) or BuildKit (docker CLI).
+              dockerfile: str = "Dockerfile", *, label: bool = True, cache: bool = False,
+              transcript: list | None = None) -> str:
+        """Build ``context`` with the legacy builder or BuildKit, through the docker CLI.
+
+        The command is the one a learner types (``DOCKER_BUILDKIT=0 docker build ...`` for
+        the legacy builder; ``docker build ...`` where BuildKit is the default (23.0+), or
+        ``DOCKER_BUILDKIT=1 docker build ...`` before that), run in the context folder.
 
         Args:
             context: the build context directory.
@@ -58,14 +63,16 @@ class BuildsMixin:
             label: add the ``org.labkit.lab`` label (changes the config and so the
                 image ID; pass False to build exactly what ``docker build`` would).
                 Either way the image is remembered for :meth:`cleanup`.
-            cache: let the builder reuse earlier steps. Off by default: a cached COPY
-                step gives back the layer of an earlier build (other file times).
+            cache: let the builder reuse earlier steps. Off by default (``--no-cache``):
+                a cached COPY step gives back the layer of an earlier build.
+            transcript: a list the :class:`~labkit.engine.commands.CommandRun` is
+                appended to (what was typed and printed), failed or not.
 
         Returns:
-            The image ID the builder reports (``sha256:...``).
+            The image ID (``sha256:...``).
 
         Raises:
-            EngineError: the build failed (the builder's last error line), or no
+            EngineError: the build failed (the builder's own last error line), or no
                 docker CLI here can use BuildKit with this engine.
 
         Example:
@@ -74,61 +81,43 @@ class BuildsMixin:
         """
         if builder not in ("legacy", "buildkit"):
             raise EngineError(f"unknown builder {builder!r}", hint='use "legacy" or "buildkit"')
-        labels = {LABEL: "1"} if label else None
-        image_id = (self._build_legacy(context, tag, dockerfile, labels, cache)
-                    if builder == "legacy"
-                    else self._build_buildkit(context, tag, dockerfile, labels, cache))
+        args = ["build"] + (["--progress=plain"] if builder == "buildkit" else [])
+        if not cache:
+            args.append("--no-cache")
+        if label:
+            args += ["--label", f"{LABEL}=1"]
+        if dockerfile != "Dockerfile":
+            args += ["-f", dockerfile]
+        args += ["-t", tag, "."]
+        env, cli = {"DOCKER_BUILDKIT": "0"}, None
+        if builder == "buildkit":
+            found = self._buildkit_cli
+            if found is None:
+                raise EngineError(f"no docker CLI here builds with BuildKit for {self.base_url}",
+                                  hint="install the buildx plugin (Debian docker-buildx), or "
+                                       "pass docker_cli= a 20.10 CLI")
+            cli, how = found
+            env = {} if how == "buildx" else {"DOCKER_BUILDKIT": "1"}
+        run = self.docker(args, cwd=context, env=env, cli=cli)
+        if transcript is not None:
+            transcript.append(run)
         self._created.add(tag)
-        return image_id
+        if run.exit_code != 0:
+            name = "BuildKit" if builder == "buildkit" else builder
+            raise EngineError(f"{name} build of {tag} failed: {build_error(run.output)}")
+        return self.inspect(tag)["Id"]
 
-    def _build_legacy(self, context, tag, dockerfile, labels, cache) -> str:
-        what = f"legacy build of {tag}"
 
-        def build() -> tuple[str | None, str]:
-            image_id, last = None, ""
-            for chunk in self.api.build(path=str(context), tag=tag, dockerfile=dockerfile,
-                                        labels=labels, rm=True, forcerm=True, decode=True,
-                                        network_mode="none", nocache=not cache):
-                if "error" in chunk:
-                    raise EngineError(f"{what} failed: {' '.join(chunk['error'].split())}")
-                image_id = (chunk.get("aux") or {}).get("ID", image_id)
-                last = chunk.get("stream", "").strip() or last
-            return image_id, last
+def build_error(output: str) -> str:
+    """The builder's own words from a failed build's output (its last error line).
 
-        try:
-            image_id, last = self._long_call(what, build)
-        except _SDK_ERRORS as err:
-            raise EngineError(f"{what} failed: {_engine_message(err)}") from None
-        if image_id is None:
-            raise EngineError(f"legacy build of {tag} gave no image ID (last output: {last})")
-        return image_id
-
-    def _build_buildkit(self, context, tag, dockerfile, labels, cache) -> str:
-        found = self._buildkit_cli
-        if found is None:
-            raise EngineError(f"no docker CLI here builds with BuildKit for {self.base_url}",
-                              hint="install the buildx plugin (Debian docker-buildx), or "
-                                   "pass docker_cli= a 20.10 CLI")
-        cli, how = found
-        with tempfile.TemporaryDirectory(prefix="labkit-build-") as tmp:
-            iidfile = Path(tmp) / "iid"
-            args = ["build", "--progress=plain", "--iidfile", str(iidfile), "-t", tag,
-                    "-f", str(Path(context) / dockerfile)]
-            for key, value in (labels or {}).items():
-                args += ["--label", f"{key}={value}"]
-            if not cache:
-                args.append("--no-cache")
-            if how == "buildx":
-                args = ["buildx", *args, "--load"]
-            try:
-                done = self._cli(cli, [*args, str(context)], timeout=OPERATION_TIMEOUT,
-                                 extra_env={"DOCKER_BUILDKIT": "1"})
-            except subprocess.TimeoutExpired:
-                raise EngineError(f"BuildKit build of {tag} took over {OPERATION_TIMEOUT} s") from None
-            if done.returncode != 0 or not iidfile.exists():
-                lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
-                error = next((ln for ln in reversed(lines) if "ERROR" in ln or "error" in ln),
-                             lines[-1] if lines else f"exit status {done.returncode}")
-                raise EngineError(f"BuildKit build of {tag} failed: {' '.join(error.split())}")
-            return iidfile.read_text().strip()
-
+    Example:
+        >>> build_error("Step 1/1 : FROM scratch\\n --->\\nNo image was generated. Is your Dockerfile empty?\\n")
+        'No image was generated. Is your Dockerfile empty?'
+    """
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    line = next((ln for ln in reversed(lines) if "ERROR" in ln or "rror" in ln),
+                lines[-1] if lines else "no output")
+    for prefix in ("ERROR: ", "Error response from daemon: ", "error: "):
+        line = line.split(prefix, 1)[-1] if prefix in line else line
+    return " ".join(line.split())

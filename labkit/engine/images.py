@@ -102,14 +102,21 @@ class ImagesMixin:
     def listed_size(self, image: str) -> int:
         """The size ``docker images`` shows for ``image`` (bytes; differs by image store)."""
         image_id = self.inspect(image)["Id"]
-        try:
-            rows = self.api.images(all=True)
-        except _SDK_ERRORS as err:
-            raise EngineError(f"cannot list images: {_engine_message(err)}") from None
-        for row in rows:
-            if row["Id"] == image_id:
-                return int(row["Size"])
+        # Ask for this image by name first: a full listing reads every image's config,
+        # and fails when another user of a shared engine removes one meanwhile.
+        for query in ({"name": image}, {"all": True}):
+            try:
+                rows = self.api.images(**query)
+            except _SDK_ERRORS as err:
+                raise EngineError(f"cannot list images: {_engine_message(err)}") from None
+            for row in rows:
+                if row["Id"] == image_id:
+                    return int(row["Size"])
         raise EngineError(f"{image} is not in the engine's image list")
+
+    def remember(self, image: str) -> None:
+        """Remember ``image`` (made by a docker command line) so :meth:`cleanup` removes it."""
+        self._created.add(image)
 
     def remove(self, image: str) -> None:
         """Remove ``image`` (forced; untagged parents go too). Missing is fine."""

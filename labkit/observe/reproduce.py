@@ -10,6 +10,7 @@ import copy
 import re
 
 from labkit.observe.records import Observation
+from labkit.scenarios import Case
 
 #: Provenance that differs between two recordings of the same configuration.
 VOLATILE_PROVENANCE = ("date", "recorded_at", "kernel", "endpoint")
@@ -26,7 +27,8 @@ def deterministic(observation: Observation | dict) -> dict:
     Drops volatile provenance (date, kernel, endpoint) and masks every hex ID in the
     fields a case lists as ``engine_assigned`` (they hold build timestamps) and in
     ``run`` (a failed run names its container); engine-assigned numbers become
-    ``"<varies>"``.
+    ``"<varies>"``; in the docker commands' output, the parts that differ on every run
+    (``labkit.engine.commands.varying_spans``) become ``"<varies>"``.
 
     Example:
         >>> from labkit.observe import reference
@@ -39,6 +41,8 @@ def deterministic(observation: Observation | dict) -> dict:
         data["provenance"].pop(key, None)
     for result in data["results"].values():
         for case in result["cases"].values():
+            if case.get("commands"):
+                case["commands"] = Case.from_dict(case).masked_commands()
             for field in {*case.get("engine_assigned", []), *ALWAYS_ENGINE_ASSIGNED}:
                 value = case.get(field)
                 case[field] = VARIES if isinstance(value, (int, float)) else mask_ids(value)

@@ -32,7 +32,7 @@ def busybox_whiteout(lab: Lab) -> dict[str, Case]:
               "whiteout": oci.Image(base + [[oci.Entry.whiteout("data/notes.txt")]], cmd=shell)}
     cases = {}
     for name, image in images.items():
-        case, _ = loaded_case(lab, image, name)
+        case, _ = loaded_case(lab, image, name, shown=("images", "history", "run"))
         case.extra.update(busybox_size=BUSYBOX.stat().st_size, applets=list(APPLETS),
                           deleted="/data/notes.txt" if name == "whiteout" else None,
                           layer_sizes=[row["size"] for row in case.history])

@@ -7,13 +7,34 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
+from labkit.engine.commands import CommandRun, engine_ids, masked
 from labkit.errors import LabkitError
 
-#: Every image a scenario makes is tagged ``labkit-observe:<scenario>-<case>``.
-REPOSITORY = "labkit-observe"
+#: Every image a scenario makes is tagged ``<namespace>/<scenario>:<case>``; the namespace
+#: is ``lab`` unless ``LABKIT_NAMESPACE`` says otherwise (a learner's own, on a shared engine).
+DEFAULT_NAMESPACE = "lab"
+
+
+def namespace() -> str:
+    """The repository prefix of the lab's images (``LABKIT_NAMESPACE`` or ``lab``).
+
+    Raises:
+        LabkitError: ``LABKIT_NAMESPACE`` is not a valid repository path component.
+
+    Example:
+        >>> namespace()
+        'lab'
+    """
+    name = os.environ.get("LABKIT_NAMESPACE") or DEFAULT_NAMESPACE
+    if not re.fullmatch(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", name):
+        raise LabkitError(f"LABKIT_NAMESPACE={name!r} is not a repository name",
+                          hint="use lowercase letters, digits, '.', '_' or '-'")
+    return name
 
 
 @dataclasses.dataclass
@@ -39,6 +60,37 @@ class Case:
     save: dict | None = None
     extra: dict = dataclasses.field(default_factory=dict)
     engine_assigned: list[str] = dataclasses.field(default_factory=list)
+    commands: list[dict] = dataclasses.field(default_factory=list)
+
+    def command_runs(self) -> list[CommandRun]:
+        """The docker commands behind this case, as typed, with what they printed."""
+        return [CommandRun.from_dict(c) for c in self.commands]
+
+    @property
+    def built_now(self) -> bool:
+        """True when the engine set the image ID at build time (it holds the date)."""
+        return "image_id" in self.engine_assigned
+
+    def varying_ids(self) -> set[str]:
+        """IDs in the commands' output that differ on every run: those the engine printed
+        while building, and the image's own ID when it was set at build time."""
+        ids = engine_ids(self.command_runs())
+        if self.built_now and self.image_id:
+            ids |= {self.image_id.split(":")[-1], self.image_id.split(":")[-1][:12]}
+        return ids
+
+    def masked_commands(self) -> list[dict]:
+        """The commands with every varying part of their output replaced by ``<varies>``
+        (what a fresh recording must reproduce)."""
+        ids = self.varying_ids()
+        return [{**run.to_dict(), "output": masked(run, ids, built_now=self.built_now,
+                                                   sizes_vary=self.sizes_vary)}
+                for run in self.command_runs()]
+
+    @property
+    def sizes_vary(self) -> bool:
+        """True when the sizes the engine lists follow the build's date (see ``describe_image``)."""
+        return "size_listed" in self.engine_assigned
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -82,18 +134,30 @@ class Lab:
     """What a scenario works with: the engine, a scratch directory, the tags it made.
 
     Example:
-        >>> lab = Lab(eng, Path("/tmp/w"), "empty-labkit")  # doctest: +SKIP
-        >>> lab.tag("labkit")                                 # doctest: +SKIP
-        'labkit-observe:empty-labkit-labkit'
+        >>> lab = Lab(None, Path("/tmp/w"), "hello-legacy")
+        >>> lab.tag("legacy")
+        'lab/hello-legacy:legacy'
     """
 
     engine: Any
     workdir: Path
     scenario: str
     tags: list[str] = dataclasses.field(default_factory=list)
+    transcripts: dict[str, list[CommandRun]] = dataclasses.field(default_factory=dict)
 
     def tag(self, case: str) -> str:
         """A tag for ``case``'s image, remembered so :func:`run` removes it."""
-        tag = f"{REPOSITORY}:{self.scenario}-{case}"
+        tag = f"{namespace()}/{self.scenario}:{case}"
         self.tags.append(tag)
         return tag
+
+    def transcript(self, case: str) -> list[CommandRun]:
+        """The docker commands run so far for ``case`` (a list to append to)."""
+        return self.transcripts.setdefault(case, [])
+
+    def docker(self, case: str, args: Sequence[str], **kwargs) -> CommandRun:
+        """Run ``docker ARGS`` in the scenario's folder for ``case``; keep it in its
+        transcript (see ``labkit.engine.Engine.docker`` for ``kwargs``)."""
+        run = self.engine.docker(args, cwd=kwargs.pop("cwd", self.workdir), **kwargs)
+        self.transcript(case).append(run)
+        return run

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -85,19 +86,66 @@ def _store_kind(engine) -> str:
     return "manifest-digest" if engine.facts.containerd_store else "config-digest"
 
 
-def describe_image(lab: Lab, ref: str, builder: str, *, cmd: list[str] | None = None,
-                   engine_assigned: tuple[str, ...] = ()) -> tuple[Case, bytes | None]:
+#: The docker commands a lesson shows for an image, by name (see :func:`learner_command`).
+LEARNER_COMMANDS = ("inspect", "layers", "images", "history", "run", "save")
+
+
+def learner_command(what: str, ref: str, cmd: list[str] | None = None
+                    ) -> tuple[list[str], list[str] | None]:
+    """The docker command a learner types to ask ``what`` about image ``ref``:
+    ``(arguments after docker, program piped to or None)``.
+
+    Example:
+        >>> learner_command("run", "lab/hello:legacy")
+        (['run', '--rm', '--network', 'none', 'lab/hello:legacy'], None)
+    """
+    if what == "inspect":
+        return ["image", "inspect", "--format", "{{.Id}} {{.Size}}", ref], None
+    if what == "layers":
+        return ["image", "inspect", "--format", "{{json .RootFS.Layers}}", ref], None
+    if what == "images":
+        return ["images", ref], None
+    if what == "history":
+        return ["history", ref], None
+    if what == "run":
+        return ["run", "--rm", "--network", "none", ref, *(cmd or [])], None
+    if what == "save":
+        return ["save", ref], ["tar", "-tv"]
+    raise LabkitError(f"no learner command {what!r}", hint="one of " + ", ".join(LEARNER_COMMANDS))
+
+
+def run_learner_commands(lab: Lab, case_name: str, ref: str, shown: tuple[str, ...],
+                         cmd: list[str] | None = None) -> None:
+    """Run the commands ``shown`` for ``ref`` through the docker CLI, into the case's
+    transcript (``docker save | tar -tv`` only where a ``tar`` program exists)."""
+    for what in shown:
+        args, pipe = learner_command(what, ref, cmd)
+        if pipe and shutil.which(pipe[0]) is None:
+            continue
+        lab.docker(case_name, args, pipe=pipe)
+
+
+def describe_image(lab: Lab, case_name: str, ref: str, builder: str, *,
+                   cmd: list[str] | None = None, engine_assigned: tuple[str, ...] = (),
+                   shown: tuple[str, ...] = ("inspect", "images", "history", "run", "save")
+                   ) -> tuple[Case, bytes | None]:
     """Everything the engine reports about image ``ref``, plus its top layer tar.
+
+    The engine is asked twice over: through the docker SDK for the numbers the lesson
+    tables compare, and through the docker CLI for the commands a learner would type
+    (``shown``, see :func:`learner_command`), kept with the case in ``commands``.
 
     Args:
         lab: the scenario's engine and scratch directory.
+        case_name: the case's name (its transcript).
         ref: tag or ID of an image the engine has.
         builder: how it was made (``labkit``, ``import``, ``legacy``, ``buildkit``).
         cmd: command for ``docker run`` (None: the image's own).
         engine_assigned: field names that depend on the build time.
+        shown: the learner commands to run and keep.
 
     Example:
-        >>> case, layer = describe_image(lab, "labkit-observe:x", "labkit")  # doctest: +SKIP
+        >>> case, layer = describe_image(lab, "legacy", "lab/hello:legacy", "legacy")  # doctest: +SKIP
     """
     engine = lab.engine
     if engine.facts.containerd_store and "image_id" in engine_assigned:
@@ -113,26 +161,50 @@ def describe_image(lab: Lab, ref: str, builder: str, *, cmd: list[str] | None = 
         size_listed=engine.listed_size(ref), history=_history(engine, ref),
         run=_run(engine, ref, cmd), save=save, engine_assigned=list(engine_assigned),
     )
+    run_learner_commands(lab, case_name, ref, shown, cmd)
+    case.commands = [r.to_dict() for r in lab.transcript(case_name)]
     return case, top
 
 
-def failed(builder: str, err: LabkitError, ref: str) -> Case:
-    """A case for an image that was never made: the engine's own words about why."""
-    return Case(builder=builder, ok=False, error=engine_words(err, ref))
+def failed(lab: Lab, case_name: str, builder: str, err: LabkitError | str, ref: str) -> Case:
+    """A case for an image that was never made: the engine's own words about why, and
+    the commands that tried."""
+    return Case(builder=builder, ok=False, error=engine_words(err, ref),
+                commands=[r.to_dict() for r in lab.transcript(case_name)])
 
 
 def load_image(lab: Lab, image: "oci.Image", case: str) -> str:
-    """Write ``image`` as a docker-archive, ``docker load`` it, return its tag."""
+    """Write ``image`` as a docker-archive, ``docker load -i`` it, return its tag.
+
+    Raises:
+        EngineError: the engine refused it (its own words).
+    """
     tag = lab.tag(case)
     path = image.write(lab.workdir / f"{case}.tar", format="docker-archive", tag=tag)
-    lab.engine.load(path)
+    run = lab.docker(case, ["load", "-i", path.name])
+    lab.engine.remember(tag)
+    if run.exit_code != 0:
+        raise EngineError(f"the engine refused {path.name}: {load_error(run.output)}")
     return tag
 
 
-def loaded_case(lab: Lab, image: "oci.Image", case: str) -> tuple[Case, bytes | None]:
+def load_error(output: str) -> str:
+    """The engine's words from a failed ``docker load`` (its last line, prefix removed).
+
+    Example:
+        >>> load_error("Error response from daemon: unrecognized image format\\n")
+        'unrecognized image format'
+    """
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()] or ["no output"]
+    return lines[-1].split("Error response from daemon: ", 1)[-1]
+
+
+def loaded_case(lab: Lab, image: "oci.Image", case: str,
+                shown: tuple[str, ...] = ("inspect", "images", "history", "run", "save"),
+                cmd: list[str] | None = None) -> tuple[Case, bytes | None]:
     """``image`` loaded into the engine and described (or why the engine refused it)."""
     try:
         tag = load_image(lab, image, case)
     except EngineError as err:
-        return failed("labkit", err, f"{case}.tar"), None
-    return describe_image(lab, tag, "labkit")
+        return failed(lab, case, "labkit", err, f"{case}.tar"), None
+    return describe_image(lab, case, tag, "labkit", shown=shown, cmd=cmd)

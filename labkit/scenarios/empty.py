@@ -6,15 +6,15 @@ from __future__ import annotations
 import hashlib
 
 from labkit import oci
-from labkit.errors import EngineError, LabkitError
+from labkit.errors import LabkitError
 from labkit.scenarios.case import Case, Lab
-from labkit.scenarios.describe import describe_image, failed, loaded_case
+from labkit.scenarios.describe import describe_image, failed, load_error, loaded_case
 
 
 def empty_labkit(lab: Lab) -> dict[str, Case]:
     """labkit's zero-layer image, loaded; running it has no command to run."""
     image = oci.Image()
-    case, _ = loaded_case(lab, image, "labkit")
+    case, _ = loaded_case(lab, image, "labkit", shown=("inspect", "images", "run", "save"))
     case.extra["predicted_id"] = image.image_id
     return {"labkit": case}
 
@@ -26,12 +26,13 @@ def empty_import(lab: Lab) -> dict[str, Case]:
         path = lab.workdir / f"{name}.tar"
         path.write_bytes(bytes(size))
         tag = lab.tag(name)
-        try:
-            lab.engine.import_tar(path, tag)
-        except EngineError as err:
-            cases[name] = failed("import", err, f"{name}.tar")
+        run = lab.docker(name, ["import", path.name, tag])
+        lab.engine.remember(tag)
+        if run.exit_code != 0:
+            cases[name] = failed(lab, name, "import", load_error(run.output), f"{name}.tar")
             continue
-        case, _ = describe_image(lab, tag, "import", engine_assigned=("image_id", "save"))
+        case, _ = describe_image(lab, name, tag, "import", engine_assigned=("image_id", "save"),
+                                 shown=("layers", "images"))
         case.extra.update(tar_bytes=size,
                           tar_sha256="sha256:" + hashlib.sha256(bytes(size)).hexdigest())
         cases[name] = case
@@ -47,11 +48,12 @@ def empty_dockerfile(lab: Lab) -> dict[str, Case]:
     for builder in ("legacy", "buildkit"):
         tag = lab.tag(builder)
         try:
-            lab.engine.build(context, tag, builder=builder, label=False)
+            lab.engine.build(context, tag, builder=builder, label=False,
+                             transcript=lab.transcript(builder))
         except LabkitError as err:
-            cases[builder] = failed(builder, err, tag)
+            cases[builder] = failed(lab, builder, builder, err, tag)
             continue
-        case, _ = describe_image(lab, tag, builder)
+        case, _ = describe_image(lab, builder, tag, builder, shown=("inspect", "images", "run"))
         if builder == "buildkit":
             case.extra["predicted_id"] = oci.Image.buildkit_scratch(lab.engine.facts.tar_era).image_id
         cases[builder] = case

@@ -46,10 +46,12 @@ def hello_image(era: str = "modern") -> oci.Image:
 def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
     tag = lab.tag(builder)
     try:
-        lab.engine.build(hello_context(lab.workdir), tag, builder=builder, label=False)
+        lab.engine.build(hello_context(lab.workdir), tag, builder=builder, label=False,
+                         transcript=lab.transcript(builder))
     except LabkitError as err:
-        return {builder: failed(builder, err, tag)}
-    case, top = describe_image(lab, tag, builder, engine_assigned=("image_id", "save"))
+        return {builder: failed(lab, builder, builder, err, tag)}
+    case, top = describe_image(lab, builder, tag, builder, engine_assigned=("image_id", "save"),
+                               shown=("layers", "images", "history", "run"))
     case.extra["predicted_diff_ids"] = {era: hello_image(era).diff_ids[0]
                                         for era in ("modern", "20.10")}
     case.extra["layer_tar_headers"] = oci.tar_headers(top) if top else []
@@ -81,7 +83,9 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
         info = hello.describe(binary)
         image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755, mtime=0)]],
                           cmd=["/hello"])
-        case, _ = loaded_case(lab, image, variant)
+        # docker save of the tiny one: labkit's config, so the same names every time
+        shown = ("run", "save") if variant == "tiny" else ("run",)
+        case, _ = loaded_case(lab, image, variant, shown=shown)
         case.extra.update(binary_size=info.size, static=info.static,
                           interpreter=info.interpreter)
         cases[variant] = case
@@ -90,6 +94,7 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
 
 def era_1_4(lab: Lab) -> dict[str, Case]:
     """The hello image in the pre-1.10 layout on the old scratch layer, loaded."""
-    case, _ = loaded_case(lab, hello_image("1.4"), "labkit-1.4")
+    case, _ = loaded_case(lab, hello_image("1.4"), "labkit-1.4",
+                          shown=("layers", "history", "run"))
     case.extra["format"] = "docker-v1"
     return {"labkit-1.4": case}

@@ -10,7 +10,8 @@ One file per job:
 * :mod:`~labkit.show.progress` — ``progress`` bars;
 * :mod:`~labkit.show.widgets` — the layer explorer and the engine picker;
 * :mod:`~labkit.show.binder` — "open in Binder" links;
-* :mod:`~labkit.show.lessons` — the views the notebooks display.
+* :mod:`~labkit.show.lessons` — the views the notebooks display;
+* :mod:`~labkit.show.transcripts` — the docker commands behind a step, and their output.
 
 Example:
     >>> from labkit import show
@@ -28,11 +29,13 @@ from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
 from labkit.show.style import PALETTE, human_bytes
 from labkit.show.tables import Note, Table, table
+from labkit.show.transcripts import Transcript, commands
 from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
                                      observation_label, size_bar)
 
 __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
+    "Transcript", "commands",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
     "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "progress",

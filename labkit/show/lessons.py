@@ -163,7 +163,7 @@ def across(observations, scenario_name: str,
         >>> from labkit import observe
         >>> t = across(observe.recorded(), "era-1.4", ["layers"])
         >>> t.rows[0]["layers"]
-        2
+        3
         >>> print(across(observe.recorded(), "hello-legacy", ["layers", "diff_ids"]).title)
         hello-legacy on 5 engine(s); the same on every one: case legacy, layers 1
     """

@@ -1,0 +1,302 @@
+"""The ``docker`` command a learner would type, run for real, and what it printed.
+
+Every step of a lesson that touches an engine also shows the command line that does the
+same at a terminal. :meth:`CommandsMixin.docker` runs it through the docker CLI that
+belongs to the engine (same version where there is one), exactly as shown, and returns a
+:class:`CommandRun`: the command as typed, its exit status and its output as a terminal
+shows it (standard error and output in the order they came).
+
+Some of what a command prints differs on every run: IDs the engine derives from the
+build's date, durations, "2 seconds ago". :func:`varying_spans` finds those parts, so a
+recording can be compared with a fresh run, and a lesson can mark them.
+
+Example:
+    >>> run = CommandRun("docker images lab/hello:legacy", 0,
+    ...                  "REPOSITORY  TAG  IMAGE ID  CREATED  SIZE\\n"
+    ...                  "lab/hello  legacy  3ea01432caea  2 seconds ago  170B\\n")
+    >>> masked(run, {"3ea01432caea"})
+    'REPOSITORY  TAG  IMAGE ID  CREATED  SIZE\\nlab/hello  legacy  <varies>  <varies>  170B\\n'
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+import shutil
+import subprocess
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from labkit.engine.base import CALL_TIMEOUT, OPERATION_TIMEOUT
+from labkit.errors import EngineError
+
+VARIES = "<varies>"
+
+# --- what differs on every run ---------------------------------------------------------
+#: IDs the engine makes up or derives from the build's date, found by what precedes them.
+ENGINE_ID_PATTERNS = [re.compile(p) for p in (
+    r" ---> ([0-9a-f]{12})\b",                                   # legacy builder steps
+    r"Running in ([0-9a-f]{12})\b",
+    r"Remov(?:ing|ed) intermediate container ([0-9a-f]{12})\b",
+    r"Successfully built ([0-9a-f]{12})\b",
+    r"(?:writing image|exporting manifest|exporting config|exporting attestation manifest|"
+    r"exporting manifest list) sha256:([0-9a-f]{64})",            # BuildKit
+    r"(?m)^#\d+ sha256:([0-9a-f]{64})$",                          # BuildKit <= 0.8 step digests
+    r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
+)]
+#: Text that differs on every run wherever it appears.
+ALWAYS_VARIES = [re.compile(p) for p in (
+    r"\b(?:Less than a second|About a minute|About an hour|\d+ (?:second|minute|hour|day|week|"
+    r"month|year)s?) ago\b",                                      # docker images / history
+    r"\bERRO\[\d+\]",                                              # CLI log lines: seconds since start
+    r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
+    r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+)]
+#: Durations BuildKit prints, and only when a step took long enough: masked by removing
+#: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
+DURATION = re.compile(r" \d+\.\d+s\b")
+#: In the listing of a ``docker save`` of an image built just now, every name that is a
+#: digest: the config, and (Docker 20.10) the folders named after v1 IDs, hold the date.
+SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+#: The SIZE column of ``docker images`` (last on each row).
+IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)?[kMGT]?B$")
+#: ``docker system df`` counts every image on the engine, not only the lesson's.
+SYSTEM_DF_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:[kMGT]?B)?(?: \(\d+%\))?(?=\s|$)")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandRun:
+    """One docker command line, run for real.
+
+    Attributes:
+        command: as a learner types it, e.g. ``DOCKER_BUILDKIT=0 docker build -t lab/hello .``.
+        exit_code: its exit status (None: it could not start or timed out).
+        output: what it printed, standard error and output together, in order.
+
+    Example:
+        >>> CommandRun("docker run --rm lab/hello", 0, "Hello\\n").to_dict()["exit_code"]
+        0
+    """
+
+    command: str
+    exit_code: int | None
+    output: str
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CommandRun":
+        """The inverse of :meth:`to_dict`."""
+        return cls(str(data["command"]), data.get("exit_code"), str(data.get("output", "")))
+
+    def __str__(self) -> str:
+        return f"$ {self.command}\n{self.output}"
+
+
+def engine_ids(runs: Iterable[CommandRun]) -> set[str]:
+    """The IDs the engine assigned in these runs (from build output and the like), each
+    also in its 12-digit short form.
+
+    Example:
+        >>> sorted(engine_ids([CommandRun("docker build .", 0, " ---> 3ea01432caea\\n")]))
+        ['3ea01432caea']
+    """
+    found: set[str] = set()
+    for run in runs:
+        for pattern in ENGINE_ID_PATTERNS:
+            found.update(m.group(1) for m in pattern.finditer(run.output))
+    return found | {i[:12] for i in found}
+
+
+def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
+                  sizes_vary: bool = False) -> list[tuple[int, int, str]]:
+    """Where ``run.output`` differs on every run: ``(start, end, kind)`` spans, sorted and
+    disjoint; ``kind`` is ``"value"`` (a different value each run) or ``"time"`` (a
+    duration, printed only sometimes).
+
+    Args:
+        run: the command and its output.
+        ids: engine-assigned IDs known to vary (full or 12-digit; see :func:`engine_ids`).
+        built_now: the image was built (or imported) just now, so the digests in a
+            ``docker save`` listing hold its date.
+        sizes_vary: the sizes ``docker images`` lists count the config, whose length
+            follows the build's date (the containerd image store).
+    """
+    text, spans = run.output, []
+    for pattern in ENGINE_ID_PATTERNS:
+        spans += [m.span(1) for m in pattern.finditer(text)]
+    for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
+        spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
+    for ident in sorted({i for i in ids if i}, key=len, reverse=True):
+        spans += [m.span() for m in re.finditer(re.escape(ident), text)]
+    if built_now and run.command.startswith("docker save"):
+        spans += [m.span() for m in SAVED_DIGEST.finditer(text)]
+    if sizes_vary and run.command.startswith("docker images"):
+        spans += [m.span() for m in IMAGES_SIZE.finditer(text)]
+    if run.command.startswith("docker system df"):
+        header = text.find("\n") + 1                             # the numbers, not the heading
+        spans += [(header + a, header + b) for a, b in
+                  (m.span() for m in SYSTEM_DF_NUMBER.finditer(text[header:]))]
+    marked = [(a, b, "value") for a, b in spans]
+    marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
+    merged: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(marked):
+        if merged and start <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(end, last[1]), "value" if "value" in (kind, last[2]) else "time")
+        elif end > start:
+            merged.append((start, end, kind))
+    return merged
+
+
+#: Runs of spaces that align a table's columns: their width follows the widest value,
+#: which may be one that varies, so comparisons take any such run as one.
+PADDING = re.compile(r"(?<=\S)  +")
+
+
+BUILDKIT_STEP = re.compile(r"^#(\d+) ")
+
+
+def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
+           sizes_vary: bool = False) -> str:
+    """``run.output`` with every varying value replaced by ``<varies>``, durations removed,
+    every column padding (two spaces or more) made two spaces, and BuildKit's progress
+    in a canonical order (:func:`buildkit_canonical`)."""
+    out, last = [], 0
+    for start, end, kind in varying_spans(run, ids, built_now=built_now, sizes_vary=sizes_vary):
+        out += [run.output[last:start], VARIES if kind == "value" else ""]
+        last = end
+    return buildkit_canonical(PADDING.sub("  ", "".join(out + [run.output[last:]])))
+
+
+def buildkit_canonical(text: str) -> str:
+    """BuildKit's plain progress without what depends on timing: a step's lines sorted,
+    and a line dropped when a later line of the same step starts with it (the same
+    sub-step, printed again once done). Text without BuildKit steps is returned as is.
+
+    Example:
+        >>> buildkit_canonical("#5 exporting layers\\n#5 writing image\\n#5 exporting layers done\\n")
+        '#5 exporting layers done\\n#5 writing image\\n'
+    """
+    lines = text.splitlines()
+    steps: dict[str, list[str]] = {}
+    other = []
+    for line in lines:
+        match = BUILDKIT_STEP.match(line)
+        if match:
+            steps.setdefault(match.group(1), []).append(line)
+        elif line.strip():
+            other.append(line)
+    if not steps:
+        return text
+    kept = []
+    for number in sorted(steps, key=int):
+        block = steps[number]
+        kept += sorted({ln for i, ln in enumerate(block)
+                        if not any(later != ln and later.startswith(ln) for later in block[i + 1:])})
+    return "\n".join(other + kept) + "\n"
+
+
+def shown(args: Sequence[str], env: dict[str, str] | None = None,
+          pipe: Sequence[str] | None = None) -> str:
+    """The command line as typed: ``KEY=value docker ARGS [| PIPE]``.
+
+    Example:
+        >>> shown(["build", "-t", "lab/hello", "."], {"DOCKER_BUILDKIT": "0"})
+        'DOCKER_BUILDKIT=0 docker build -t lab/hello .'
+        >>> shown(["image", "inspect", "--format", "{{.Id}}", "x"])
+        "docker image inspect --format '{{.Id}}' x"
+    """
+    prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in (env or {}).items())
+    line = prefix + shlex.join(["docker", *args])
+    return line + (" | " + shlex.join(pipe) if pipe else "")
+
+
+class CommandsMixin:
+    """``Engine.docker``: run a docker command line against this engine."""
+
+    @cached_property
+    def cli(self) -> str:
+        """The docker CLI for this engine's commands: the engine's own (a fleet engine's),
+        else one here whose version is the engine's, else the first that answers it.
+
+        Raises:
+            EngineError: no docker CLI here can talk to the engine.
+        """
+        if self.docker_cli:
+            return str(self.docker_cli)
+        candidates = []
+        for cli in (shutil.which("docker"), "/usr/bin/docker", "/usr/local/bin/docker"):
+            if cli and Path(cli).is_file() and cli not in candidates:
+                candidates.append(cli)
+        wanted = re.split(r"[+~-]", self.facts.version, maxsplit=1)[0]
+        answering = []
+        for cli in candidates:
+            try:
+                done = self._cli(cli, ["version", "--format", "{{.Client.Version}}"])
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            version = (done.stdout.strip().splitlines() or [""])[0]
+            if done.returncode == 0:
+                if re.split(r"[+~-]", version, maxsplit=1)[0] == wanted:
+                    return cli
+                answering.append(cli)
+        if answering:
+            return answering[0]
+        raise EngineError(f"no docker CLI here answers the engine at {self.base_url}",
+                          hint="install the docker CLI (Debian docker.io or docker-ce-cli)")
+
+    def docker(self, args: Sequence[str], *, cwd: str | Path | None = None,
+               env: dict[str, str] | None = None, pipe: Sequence[str] | None = None,
+               timeout: float | None = None, cli: str | None = None) -> CommandRun:
+        """Run ``docker ARGS`` (optionally ``| PIPE``) against this engine, as shown.
+
+        Args:
+            args: the arguments after ``docker``.
+            cwd: the folder it runs in (a build context: ``.``).
+            env: variables set for it and shown before it (``DOCKER_BUILDKIT=0``).
+            pipe: a program that reads its standard output (``["tar", "-tv"]``).
+            timeout: seconds (default: long for build/load/save/import, short otherwise).
+            cli: another docker CLI for this one command (BuildKit builds).
+
+        Returns:
+            A :class:`CommandRun`; a command that fails is a result, not an error.
+
+        Example:
+            >>> print(eng.docker(["run", "--rm", "--network", "none", "lab/hello"]))  # doctest: +SKIP
+            $ docker run --rm --network none lab/hello
+            Hello from scratch!
+        """
+        slow = args and args[0] in ("build", "buildx", "load", "save", "import", "push", "pull")
+        timeout = timeout or (OPERATION_TIMEOUT if slow else CALL_TIMEOUT)
+        line = shown(args, env, pipe)
+        full_env = {**self.cli_env(), **(env or {})}
+        argv = [cli or self.cli, *args]
+        try:
+            if pipe is None:
+                done = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, timeout=timeout)
+                return CommandRun(line, done.returncode, done.stdout.decode("utf-8", "replace"))
+            return self._piped(line, argv, list(pipe), cwd, full_env, timeout)
+        except subprocess.TimeoutExpired:
+            return CommandRun(line, None, f"(labkit: no answer within {timeout:g} s)\n")
+        except OSError as err:
+            return CommandRun(line, None, f"(labkit: cannot start {argv[0]}: {err.strerror})\n")
+
+    @staticmethod
+    def _piped(line, argv, pipe, cwd, env, timeout) -> CommandRun:
+        first = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        try:
+            second = subprocess.run(pipe, stdin=first.stdout, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, timeout=timeout)
+        finally:
+            first.stdout.close()
+            errors = first.stderr.read()
+            first.stderr.close()
+            first.wait(timeout=timeout)
+        output = errors.decode("utf-8", "replace") + second.stdout.decode("utf-8", "replace")
+        return CommandRun(line, first.returncode or second.returncode, output)
