@@ -85,13 +85,18 @@ def _progress():
 
 
 def cmd_record(args) -> int:
-    """``labkit record [ENGINE...] [--out DIR]``: one JSON file per engine; warns when a
-    fleet engine is not the version its catalog entry names."""
+    """``labkit record [ENGINE...] [--scenario S]... [--out DIR]``: one JSON file per
+    engine (with ``--scenario``, only those scenarios are observed again and merged into
+    the engine's existing file); warns when a fleet engine is not the version its
+    catalog entry names."""
     for name, eng, endpoint in observe.engines_to_record(list(args.engines)):
         try:
-            obs = observe.observe(eng, name=name, endpoint=endpoint, progress=_progress())
+            obs = observe.observe(eng, args.scenario or None, name=name, endpoint=endpoint,
+                                  progress=_progress())
         finally:
             eng.cleanup()
+        if args.scenario:
+            obs = observe.merged(obs, args.out)
         print(obs.write(args.out))
         note = observe.moved_on(name, obs)
         if note:
@@ -162,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("record", help="run the lab's scenarios on engines, write data/observations")
     s.add_argument("engines", nargs="*", metavar="ENGINE")
+    s.add_argument("--scenario", action="append", default=[], metavar="S",
+                   help="only this scenario (repeatable), merged into the existing recording")
     s.add_argument("--out", default=None, metavar="DIR")
     s.set_defaults(func=cmd_record)
 

@@ -35,7 +35,7 @@ from labkit.observe.reproduce import (ALWAYS_ENGINE_ASSIGNED, VARIES, VOLATILE_P
 __all__ = ["ALWAYS_ENGINE_ASSIGNED", "DATA_DIR", "REFERENCE", "SCENARIOS", "SCHEMA", "VARIES",
            "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "configuration_name",
            "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
-           "mask_ids", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
+           "mask_ids", "merged", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
            "reference", "resolve", "scenario", "short_version", "versions"]
 
 #: A progress wrapper, ``progress(items, description)`` -> the same items, one by one
@@ -142,6 +142,24 @@ def engines_to_record(names: Sequence[str]) -> list[tuple[str | None, object, st
     if not names:
         return [(None, engine_mod.connect(), "local")]
     return [(name, fleet.engine(name), f"fleet:{name}") for name in names]
+
+
+def merged(fresh: Observation, directory: str | Path | None = None) -> Observation:
+    """``fresh`` (some scenarios, just observed) merged into the recording of the same
+    engine in ``directory`` (default ``data/observations/``): its scenarios replace the
+    recorded ones, the others stay, in the lab's order; provenance is the fresh one.
+
+    Raises:
+        LabkitError: there is no recording of that engine to merge into.
+    """
+    path = Path(directory or DATA_DIR) / f"{fresh.name}.json"
+    if not path.is_file():
+        raise LabkitError(f"no recording of {fresh.name} at {path} to merge into",
+                          hint="record every scenario once: `labkit record` without --scenario")
+    old = load(path)
+    results = {name: fresh.results.get(name, old.results.get(name)) for name in SCENARIOS
+               if name in fresh.results or name in old.results}
+    return Observation(fresh.name, fresh.provenance, results, live=True)
 
 
 def moved_on(name: str | None, obs: Observation) -> str | None:
