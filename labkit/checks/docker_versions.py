@@ -4,17 +4,27 @@ from __future__ import annotations
 from labkit.checks.verdict import Verdict, unanswered, verdict
 
 
-def check_03_1(layers) -> Verdict:
+def check_03_1(rows) -> Verdict:
     """How many rows does ``docker history`` show for the ``era="1.4"`` image?"""
-    if layers is None:
+    if rows is None:
         return unanswered("03.1", "a number")
-    if layers == 2:
-        return verdict("03.1", True, "Two: the old scratch layer 511136ea3c5a… every image used to start "
-                        "with, and yours.")
-    if layers == 1:
-        return verdict("03.1", False, "One is what Docker 1.5 and later give for FROM scratch.",
-                        "before 1.5, scratch was a real (empty) layer under every image")
-    return verdict("03.1", False, f"Not {layers!r}.", "count the rows of the history table above")
+    if isinstance(rows, str):
+        return verdict("03.1", False, f"That is the text {rows!r}; the answer is a number.",
+                       "write it without quotes, e.g. 4")
+    if isinstance(rows, bool) or not isinstance(rows, (int, float)):
+        return verdict("03.1", False, f"{rows!r} is not a number.", "count the rows of the history table")
+    if rows == 3:
+        return verdict("03.1", True, "Three: the old scratch image 511136ea3c5a… every image started from, "
+                       "one image for COPY, and one for CMD — before 1.10 every instruction committed an "
+                       "image of its own, each with a (random) ID and a layer, empty for CMD.")
+    if rows == 2:
+        return verdict("03.1", False, "Two is what a build with today's Docker shows: COPY and CMD (CMD "
+                       "makes no layer, but it has its history row).",
+                       "Docker 1.4 also had the scratch image 511136ea… at the bottom")
+    if rows == 1:
+        return verdict("03.1", False, "Not even a build with today's Docker shows one row: COPY and CMD "
+                       "are two.", "and before 1.5, FROM scratch was a real image under them")
+    return verdict("03.1", False, f"Not {rows!r}.", "count the rows of the history table above")
 
 
 def check_03_2(fields) -> Verdict:

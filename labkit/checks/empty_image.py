@@ -8,6 +8,10 @@ from labkit import oci
 from labkit.checks.verdict import Verdict, inspect_answer, unanswered, verdict
 
 
+#: The diff_id of the 10,240 zero bytes GNU tar writes for an empty archive.
+GNU_TAR_EMPTY_DIFF_ID = "sha256:" + hashlib.sha256(bytes(10240)).hexdigest()
+
+
 def check_01_1(path) -> Verdict:
     """The empty image with Cmd ``["/hello"]``, written as an OCI layout directory."""
     if path is None:
@@ -35,7 +39,11 @@ def check_01_2(digest) -> Verdict:
         return unanswered("01.2", "a string like \"sha256:...\"")
     digest = str(digest).strip().lower()
     if digest == oci.EMPTY_LAYER_DIFF_ID:
-        return verdict("01.2", True, "That is the empty tar: 1024 zero bytes, the two end-of-archive blocks.")
+        return verdict("01.2", True, "That is the empty tar: 1,024 zero bytes, the two end-of-archive blocks.")
+    if digest == GNU_TAR_EMPTY_DIFF_ID:
+        return verdict("01.2", True, "That is an empty tar too: the 10,240 bytes GNU tar writes (it pads "
+                       "to a 10 KiB record). The smallest one, 1,024 zero bytes, is the famous "
+                       f"{oci.EMPTY_LAYER_DIFF_ID[:19]}…; both are empty, their digests differ.")
     hex_part = digest.split(":", 1)[-1]
     if not digest.startswith("sha256:") and re.fullmatch(r"[0-9a-f]{64}", hex_part):
         return verdict("01.2", False, "The hex is there, but a digest names its algorithm.",
@@ -54,8 +62,13 @@ def check_01_3(changes) -> Verdict:
     """Does the image ID change when only the ``created`` date changes? (True/False)"""
     if changes is None:
         return unanswered("01.3", "True or False")
+    if isinstance(changes, str):
+        return verdict("01.3", False, f"That is the text {changes!r}; the answer is a truth value.",
+                       "write True or False without quotes")
     if changes is True:
         return verdict("01.3", True, "Yes: the image ID is the sha256 of the config JSON, and the date is "
                         "in it. That is why `docker import` gives a new ID each time.")
-    return verdict("01.3", False, "Not quite.", "build two Image(...) with different created= values "
-                    "and compare their .image_id")
+    if changes is False:
+        return verdict("01.3", False, "It does change.", "build two Image(...) with different created= "
+                       "values and compare their .image_id")
+    return verdict("01.3", False, f"{changes!r} is neither True nor False.", "write True or False")

@@ -32,11 +32,11 @@ from labkit.observe.records import (DATA_DIR, REFERENCE, SCHEMA, Observation, Re
 from labkit.observe.reproduce import (ALWAYS_ENGINE_ASSIGNED, VARIES, VOLATILE_PROVENANCE,
                                           deterministic, differences, mask_ids)
 
-__all__ = ["ALWAYS_ENGINE_ASSIGNED", "DATA_DIR", "REFERENCE", "SCENARIOS", "SCHEMA", "VARIES",
+__all__ = ["ALWAYS_ENGINE_ASSIGNED", "CONTAINERD_STAND_IN", "DATA_DIR", "REFERENCE", "SCENARIOS", "SCHEMA", "VARIES",
            "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "configuration_name",
            "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
            "mask_ids", "merged", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
-           "reference", "resolve", "scenario", "short_version", "versions"]
+           "reference", "resolve", "scenario", "short_version", "stores", "versions"]
 
 #: A progress wrapper, ``progress(items, description)`` -> the same items, one by one
 #: (``labkit.show.progress`` draws a bar); observing passes it down, never imports it.
@@ -62,6 +62,39 @@ def versions(progress: Progress | None = None) -> list[Observation]:
     if not up.intersection(o.name for o in observations):
         return observations
     return [observe_fleet(o.name, progress) if o.name in up else o for o in observations]
+
+
+#: The recording that stands in for the containerd image store, Docker 29's default for
+#: fresh installs: Docker 28.5.2 with that store turned on (no Debian suite packages 29 yet).
+CONTAINERD_STAND_IN = "28.5.2-containerd"
+
+
+def stores(scenario_name: str, engine=None, progress: Progress | None = None) -> list[Observation]:
+    """One scenario on each image store, classic then containerd: live on ``engine`` for
+    its own store (and on a running fleet engine of the other store), recorded otherwise
+    (the reference, Docker 20.10.24, for classic; :data:`CONTAINERD_STAND_IN` for
+    containerd).
+
+    Example:
+        >>> [o.name for o in stores("empty-labkit")]             # doctest: +SKIP
+        ['20.10.24', '28.5.2-containerd']
+    """
+    scenarios.get(scenario_name)
+    live_store = None if engine is None else engine.facts.containerd_store
+    out = []
+    for containerd, recorded_name in ((False, REFERENCE), (True, CONTAINERD_STAND_IN)):
+        if live_store is containerd:
+            out.append(observe(engine, [scenario_name], progress=progress))
+        elif recorded_name in fleet_up() and recorded_name != REFERENCE:
+            eng = fleet.engine(recorded_name)
+            try:
+                out.append(observe(eng, [scenario_name], name=recorded_name,
+                                   endpoint=f"fleet:{recorded_name}", progress=progress))
+            finally:
+                eng.cleanup()
+        else:
+            out.append(load(DATA_DIR / f"{recorded_name}.json"))
+    return out
 
 
 def fleet_up() -> set[str]:

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -138,14 +139,35 @@ def _replace_atomically(out: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
+#: What an OCI image layout folder holds (image-layout.md): writing over one is allowed.
+LAYOUT_NAMES = {"oci-layout", "index.json", "blobs"}
+
+
 def _write_dir(members: list[tuple[str, Content]], out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise LabkitError(f"{out} exists and is not an empty folder",
+    """Write an OCI layout folder at ``out``: a new or empty folder, or an OCI layout
+    written before (replaced whole, so running the same cell twice works); any other
+    folder or file is left alone and refused."""
+    if out.exists() and (not out.is_dir() or not set(p.name for p in out.iterdir()) <= LAYOUT_NAMES):
+        raise LabkitError(f"{out} exists and is not an empty folder or an OCI layout",
                           hint="choose a new output path")
-    for name, content in members:
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            _replace_atomically(path, lambda f, c=content: f.write(c))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for name, content in members:
+            path = new / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                _replace_atomically(path, lambda f, c=content: f.write(c))
+            else:
+                _replace_atomically(path, content[1])
+        os.chmod(new, 0o755)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
+            os.replace(out, old / "layout")
+            os.replace(new, out)
+            shutil.rmtree(old)
         else:
-            _replace_atomically(path, content[1])
+            os.replace(new, out)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise

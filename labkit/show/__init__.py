@@ -6,6 +6,7 @@ One file per job:
 
 * :mod:`~labkit.show.style` — the palette and byte counts;
 * :mod:`~labkit.show.tables` — ``Table``, ``table``, ``Note``;
+* :mod:`~labkit.show.documents` — JSON documents, byte-exact and indented;
 * :mod:`~labkit.show.plots` — ``figure`` and every plot;
 * :mod:`~labkit.show.progress` — ``progress`` bars;
 * :mod:`~labkit.show.widgets` — the layer explorer and the engine picker;
@@ -22,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from labkit.show.binder import BINDER_SETTINGS, BinderBadge, binder_badge, binder_url
+from labkit.show.documents import Document, document
 from labkit.show.lessons import (BUILD_TIME_MARK, ScenarioView, across, case_value, comparison,
                                      engines, header_diff, image, mode_banner, scenario,
                                      tar_header_diff)
@@ -35,7 +37,7 @@ from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
 
 __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
-    "Transcript", "commands",
+    "Transcript", "commands", "Document", "document",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
     "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "progress",
