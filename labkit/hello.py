@@ -32,8 +32,9 @@ DEFAULT_MESSAGE = b"Hello from scratch!\n"
 OFFICIAL_HELLO_WORLD = {
     "size": 10072,
     "message_len": 807,
-    "source": "docker-library/hello-world amd64/hello-world/hello: hello.c built with "
-              "-static -Os -nostartfiles, then strip -R .comment -s (its Makefile)",
+    "source": "docker-library/hello-world amd64/hello-world/hello: hello.c built with musl "
+              "(musl-gcc -Os -static -Wl,--gc-sections -s, then strip --strip-all; its Makefile, "
+              "https://github.com/docker-library/hello-world/blob/master/Makefile)",
 }
 
 C_SOURCE = resources.files("labkit").joinpath("hello.c").read_text()
@@ -277,14 +278,28 @@ def build(variant: str, out: str | Path, message: bytes = DEFAULT_MESSAGE,
     return out
 
 
-def _compile(variant: str, message: bytes, arch: str) -> bytes:
+def link_map(variant: str = "glibc-static", message: bytes = DEFAULT_MESSAGE,
+             arch: str = "x86_64") -> str:
+    """Compile the ``variant`` hello as :func:`build` does, and return the linker's map
+    (``-Wl,-Map``): which library members it copied in, and why (``labkit.linkmap``).
+
+    Raises:
+        MissingTool: as :func:`build`.
+    """
+    with tempfile.TemporaryDirectory(prefix="labkit-map-") as tmp:
+        path = Path(tmp) / "hello.map"
+        _compile(variant, message, arch, extra=[f"-Wl,-Map={path}"])
+        return path.read_text(errors="replace")
+
+
+def _compile(variant: str, message: bytes, arch: str, extra: list[str] = ()) -> bytes:
     compiler = _check_can_build(variant, arch)
     with tempfile.TemporaryDirectory(prefix="labkit-hello-") as tmp:
         work = Path(tmp)
         (work / "hello.c").write_text(C_SOURCE)
         (work / "message.h").write_text(
             f"#define MESSAGE {c_string(message)}\n#define MESSAGE_LEN {len(message)}L\n")
-        command = [compiler, *_FLAGS, *_VARIANT_FLAGS[variant], "-o", "hello", "hello.c"]
+        command = [compiler, *_FLAGS, *_VARIANT_FLAGS[variant], *extra, "-o", "hello", "hello.c"]
         done = subprocess.run(command, cwd=work, capture_output=True, text=True)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]

@@ -20,13 +20,13 @@ MAX_LINES = 400
 #: A unit may import only units of a lower layer, and its own modules.
 LAYERS = {
     "errors": 0, "_version": 0,
-    "oci": 1, "hello": 1,
+    "oci": 1, "hello": 1, "linkmap": 1,
     "engine": 2,
     "fleet": 3,
     "machine": 4,
     "scenarios": 5,
     "observe": 6,
-    "compare": 7, "explore": 7,
+    "compare": 7, "explore": 7, "ledger": 7,
     "show": 8,
     "checks": 9, "lessons": 9,
     "cli": 10, "__main__": 11,

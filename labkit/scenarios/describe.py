@@ -15,6 +15,7 @@ from pathlib import Path
 from labkit import oci
 from labkit.errors import EngineError, LabkitError
 from labkit.scenarios.case import Case, Lab, engine_words
+from labkit.scenarios.saved import saved_blobs
 
 
 def _text(data: bytes | str | None) -> str:
@@ -55,8 +56,9 @@ def _save(engine, ref: str, image_id: str, workdir: Path) -> tuple[dict, bytes |
         files = sorted(m.name + ("/" if m.isdir() else "") for m in tar.getmembers())
         top = _top_layer_bytes(tar)
         kind = "config-digest" if image_id == config_digest else _blob_kind(tar, image_id)
+        blobs = saved_blobs(tar)
     path.unlink()
-    return {"format": fmt, "files": files, "error": None}, top, kind
+    return {"format": fmt, "files": files, "error": None, "blobs": blobs}, top, kind
 
 
 def _top_layer_bytes(tar: tarfile.TarFile) -> bytes | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from labkit import hello, oci
+from labkit import hello, linkmap, oci
 from labkit.errors import LabkitError
 from labkit.scenarios.case import Case, Lab
 from labkit.scenarios.describe import describe_image, failed, loaded_case
@@ -52,6 +52,7 @@ def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
         return {builder: failed(lab, builder, builder, err, tag)}
     case, top = describe_image(lab, builder, tag, builder, engine_assigned=("image_id", "save"),
                                shown=("layers", "images", "history", "run"))
+    case.extra["binary_size"] = len(hello_bytes())
     case.extra["predicted_diff_ids"] = {era: hello_image(era).diff_ids[0]
                                         for era in ("modern", "20.10")}
     case.extra["layer_tar_headers"] = oci.tar_headers(top) if top else []
@@ -81,13 +82,19 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
             cases[variant] = Case(builder="labkit", ok=False, error=str(err))
             continue
         info = hello.describe(binary)
+        if variant == "glibc-static":       # why: the linker's map, from the start file down
+            steps = linkmap.parse(hello.link_map(variant))
+            cases_extra = {"members_linked": len(steps),
+                           "printf_pulled_in_by": [str(s) for s in linkmap.chain(steps, "vfprintf-internal.o")]}
+        else:
+            cases_extra = {}
         image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755, mtime=0)]],
                           cmd=["/hello"])
         # docker save of the tiny one: labkit's config, so the same names every time
         shown = ("run", "save") if variant == "tiny" else ("run",)
         case, _ = loaded_case(lab, image, variant, shown=shown)
         case.extra.update(binary_size=info.size, static=info.static,
-                          interpreter=info.interpreter)
+                          interpreter=info.interpreter, **cases_extra)
         cases[variant] = case
     return cases
 

@@ -12,7 +12,8 @@ One file per job:
 * :mod:`~labkit.show.widgets` — the layer explorer and the engine picker;
 * :mod:`~labkit.show.binder` — "open in Binder" links;
 * :mod:`~labkit.show.lessons` — the views the notebooks display;
-* :mod:`~labkit.show.transcripts` — the docker commands behind a step, and their output.
+* :mod:`~labkit.show.transcripts` — the docker commands behind a step, and their output;
+* :mod:`~labkit.show.sizes` — the size ledger: every size of one image, per engine.
 
 Example:
     >>> from labkit import show
@@ -29,6 +30,7 @@ from labkit.show.lessons import (BUILD_TIME_MARK, ScenarioView, across, case_val
                                      tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
+from labkit.show.sizes import gzip_comparison, listed_size_sum, plot_size_ledger, size_ledger
 from labkit.show.style import PALETTE, human_bytes
 from labkit.show.tables import Note, Table, table
 from labkit.show.transcripts import Transcript, commands
@@ -37,7 +39,8 @@ from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
 
 __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
-    "Transcript", "commands", "Document", "document",
+    "Transcript", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
+    "plot_size_ledger", "size_ledger",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
     "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "progress",

@@ -1,0 +1,84 @@
+"""The size ledger, drawn: a table and a plot of every "size" of one image, per engine.
+
+Example:
+    >>> from labkit import observe
+    >>> t = size_ledger(observe.recorded(), "hello-variants", "tiny")
+    >>> t.rows[0]["size"], t.rows[0]["28.5.2-containerd"]
+    ('the program file /hello', '170 B')
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from labkit import ledger
+from labkit.show.plots import figure
+from labkit.show.style import PALETTE
+from labkit.show.tables import Note, Table, table
+
+
+def _bytes(value) -> str:
+    return "—" if value is None else f"{value:,} B"
+
+
+def size_ledger(observations, scenario: str = "hello-variants", case: str = "tiny",
+                explain: bool = True) -> Table:
+    """One row per kind of size, one column per engine (bytes), and what each counts.
+
+    Args:
+        observations: ``labkit.observe`` Observations (live or recorded).
+        scenario, case: the image (default: labkit's tiny hello, loaded).
+        explain: add the ``counts`` column (what each size is made of).
+    """
+    rows = ledger.ledger_rows(observations, scenario, case)
+    names = [obs.name for obs in observations if any(obs.name in r for r in rows)]
+    shown = [{"size": r["size"], **{n: _bytes(r.get(n)) for n in names},
+              **({"counts": r["counts"]} if explain else {})} for r in rows]
+    return table(shown, ["size", *names, *(["counts"] if explain else [])],
+                 title=f"Every size of one image ({scenario}: {case}), by engine")
+
+
+def listed_size_sum(observation, scenario: str = "hello-legacy", case: str | None = None) -> Note:
+    """The containerd store's ``docker images`` size, added up from its parts, to the byte.
+
+    Example:
+        >>> from labkit import observe
+        >>> print(listed_size_sum(observe.load(observe.DATA_DIR / "28.5.2-containerd.json"),
+        ...                       "hello-variants", "tiny"))
+        docker images on 28.5.2-containerd: 423 B manifest + 294 B config + 186 B layer (gzip) + 8,192 B unpacked files = 9,095 B
+    """
+    result = observation[scenario]
+    chosen = result[case] if case else result.main
+    parts = ledger.listed_size_parts(chosen)
+    if not parts:
+        return Note(f"docker images on {observation.name}: {_bytes(chosen.size_listed)} — the bytes of "
+                    "the files (the classic store counts nothing else)")
+    total = sum(size for _, size in parts)
+    words = " + ".join(f"{size:,} B {name}" for name, size in parts)
+    return Note(f"docker images on {observation.name}: {words} = {total:,} B")
+
+
+def plot_size_ledger(observations: Sequence, scenario: str = "hello-variants", case: str = "tiny"):
+    """The ledger as bars, bytes on a log scale, one colour per engine; ``(fig, ax)``."""
+    rows = ledger.ledger_rows(observations, scenario, case)
+    names = [obs.name for obs in observations if any(r.get(obs.name) is not None for r in rows)]
+    fig, ax = figure(f"Sizes of one image ({case}), by engine", xlabel="bytes (log scale)",
+                     size=(8.5, 0.5 * len(rows) + 1.5))
+    height = 0.8 / max(1, len(names))
+    for i, name in enumerate(names):
+        ys = [j + (i - (len(names) - 1) / 2) * height for j in range(len(rows))]
+        ax.barh(ys, [r.get(name) or 0 for r in rows], height, label=name,
+                color=PALETTE[i % len(PALETTE)])
+    ax.set_yticks(range(len(rows)), [r["size"] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(frameon=False, fontsize="small", loc="lower right")
+    return fig, ax
+
+
+def gzip_comparison(layer: bytes) -> Table:
+    """The same uncompressed bytes gzipped several ways: different digests, one diff_id."""
+    rows = [{**r, "digest": r["digest"][:19] + "…", "diff_id": r["diff_id"][:19] + "…"}
+            for r in ledger.gzip_comparison(layer)]
+    return table(rows, ["compressed by", "bytes", "digest", "header mtime", "header os", "diff_id"],
+                 title=f"{len(layer):,} bytes, gzipped {len(rows)} ways")
