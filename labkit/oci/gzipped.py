@@ -19,7 +19,6 @@ import datetime
 import gzip
 import struct
 
-from labkit.oci.digest import sha256_digest
 
 _EMPTY_DEFLATE_AND_TRAILER = bytes([98, 24, 5, 163, 96, 20, 140, 88, 0, 8, 0, 0, 255, 255,
                                     46, 175, 181, 239, 0, 4, 0, 0])
