@@ -8,6 +8,7 @@ empty layers below are the same empty tar, compressed by Go, with different head
 
 Example:
     >>> import gzip
+    >>> from labkit.oci.digest import sha256_digest
     >>> gzip.decompress(EMPTY_GZIP_SCHEMA1) == gzip.decompress(EMPTY_GZIP_BUILDKIT) == bytes(1024)
     True
     >>> sha256_digest(EMPTY_GZIP_SCHEMA1)[:19], sha256_digest(EMPTY_GZIP_BUILDKIT)[:19]
@@ -36,6 +37,7 @@ def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     """``data`` gzipped by Python's standard library, with no time in the header.
 
     Example:
+        >>> from labkit.oci.digest import sha256_digest
         >>> sha256_digest(gzip_bytes(bytes(1024)))[:19]
         'sha256:deb230b21e0d'
     """
