@@ -64,6 +64,8 @@ def case_value(case: Case, column: str):
     value = case.extra.get(column)
     if isinstance(value, str) and value.startswith("sha256:"):
         return value.split(":")[-1][:12]  # as short as the image column
+    if column.endswith("_sizes") and isinstance(value, list):
+        return ", ".join(f"{v:,} B" for v in value)
     return f"{value:,} B" if column.endswith("_size") and isinstance(value, int) else value
 
 

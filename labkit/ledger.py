@@ -107,6 +107,14 @@ def listed_size_parts(case: Case) -> list[tuple[str, int]]:
     return parts + [("unpacked files", ledger["unpacked"])]
 
 
+def gzip_blobs(observation: Observation, scenario: str = "hello-variants", case: str = "tiny") -> list[dict]:
+    """The gzip layer blobs an engine saved for ``case`` (the containerd store keeps them)."""
+    result = observation.results.get(scenario)
+    if result is None or case not in result.cases:
+        return []
+    return [b for b in _blobs(result.cases[case], "layer") if b["media_type"].endswith("gzip")]
+
+
 def gzip_comparison(layer: bytes) -> list[dict]:
     """The same uncompressed bytes gzipped several ways: the two well-known empty layers
     when ``layer`` is the empty tar, and Python's gzip at levels 9 and 6 — size, digest,

@@ -59,14 +59,20 @@ class EngineFacts:
     @property
     def tar_era(self) -> str:
         """The layer-tar header era this engine writes, for ``labkit.oci.Image(era=...)``:
-        ``"20.10"`` before Docker 23 (measured on 20.10.5 and 20.10.24), ``"modern"``
-        from then on (measured on 26.1.5 and 28.5.2; 23 to 25 were not measured).
+        ``"20.10"`` before Docker 24, ``"modern"`` from 24 on.
+
+        Docker 24.0 stopped putting the file-type bits in a tar header's mode (moby PR
+        #44083; every 23.0.x release still has them). Measured: 20.10.5 and 20.10.24
+        write ``0100755``, 26.1.5 and 28.5.2 ``0000755``. The ``"20.10"`` era also names
+        the owner ``root``/``root`` as Debian's 20.10 builds do (Go's own archive/tar);
+        Docker's own 20.10-23.0 binaries leave the names empty, which neither era
+        predicts. 23 to 25 were not measured.
 
         Example:
             >>> EngineFacts("", "20.10.24+dfsg1", "1.41", "", False, True, "", "").tar_era
             '20.10'
         """
-        return "20.10" if int(self.version.split(".")[0]) < 23 else "modern"
+        return "20.10" if int(self.version.split(".")[0]) < 24 else "modern"
 
     def to_dict(self) -> dict:
         """The facts as a JSON-ready dict."""

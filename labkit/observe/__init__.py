@@ -33,7 +33,7 @@ from labkit.observe.reproduce import (ALWAYS_ENGINE_ASSIGNED, VARIES, VOLATILE_P
                                           deterministic, differences, mask_ids)
 
 __all__ = ["ALWAYS_ENGINE_ASSIGNED", "CONTAINERD_STAND_IN", "DATA_DIR", "REFERENCE", "SCENARIOS", "SCHEMA", "VARIES",
-           "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "configuration_name",
+           "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "by_name", "configuration_name",
            "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
            "mask_ids", "merged", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
            "reference", "resolve", "scenario", "short_version", "stores", "versions"]
@@ -45,13 +45,14 @@ Progress = Callable[[Sequence, str], Iterable]
 SCENARIOS: dict[str, str] = {name: s.description for name, s in scenarios.SCENARIOS.items()}
 
 
-def versions(progress: Progress | None = None) -> list[Observation]:
+def versions(progress: Progress | None = None, only: Sequence[str] | None = None) -> list[Observation]:
     """Every recorded engine configuration -- observed live instead where its fleet engine
     is up (``labkit fleet up``), recorded otherwise; same order either way.
 
     Args:
         progress: wraps the scenarios while something is observed live (notebooks pass
             ``labkit.show.progress``, which draws a bar).
+        only: observe just these scenarios live (the recordings keep all of theirs).
 
     Example:
         >>> [o.name for o in versions()][:2]                      # doctest: +SKIP
@@ -61,7 +62,7 @@ def versions(progress: Progress | None = None) -> list[Observation]:
     up = fleet_up()
     if not up.intersection(o.name for o in observations):
         return observations
-    return [observe_fleet(o.name, progress) if o.name in up else o for o in observations]
+    return [observe_fleet(o.name, progress, only) if o.name in up else o for o in observations]
 
 
 #: The recording that stands in for the containerd image store, Docker 29's default for
@@ -97,6 +98,16 @@ def stores(scenario_name: str, engine=None, progress: Progress | None = None) ->
     return out
 
 
+def by_name(observations: Sequence[Observation]) -> dict[str, Observation]:
+    """Observations by their configuration name (``20.10.24``, ``28.5.2-containerd`` ...).
+
+    Example:
+        >>> sorted(by_name(recorded()))[:2]
+        ['20.10.24', '20.10.5']
+    """
+    return {obs.name: obs for obs in observations}
+
+
 def fleet_up() -> set[str]:
     """Names of the fleet engines that answer now (none where there is no fleet)."""
     try:
@@ -105,11 +116,13 @@ def fleet_up() -> set[str]:
         return set()
 
 
-def observe_fleet(name: str, progress: Progress | None = None) -> Observation:
-    """Every scenario on the running fleet engine ``name``, live; cleans up after itself."""
+def observe_fleet(name: str, progress: Progress | None = None,
+                  only: Sequence[str] | None = None) -> Observation:
+    """The scenarios (default: all) on the running fleet engine ``name``, live; cleans up
+    after itself."""
     eng = fleet.engine(name)
     try:
-        return observe(eng, name=name, endpoint=f"fleet:{name}", progress=progress)
+        return observe(eng, only, name=name, endpoint=f"fleet:{name}", progress=progress)
     finally:
         eng.cleanup()
 

@@ -75,14 +75,19 @@ class Image:
         self._layer_facts: list[tuple[str, int]] | None = None
 
     @classmethod
-    def buildkit_scratch(cls, era: str = "modern") -> "Image":
-        """The image ``docker build`` makes of a Dockerfile holding only ``FROM scratch``.
+    def buildkit_scratch(cls, era: str = "modern", architecture: str = "amd64") -> "Image":
+        """The image ``docker build`` (BuildKit) makes of a Dockerfile holding only
+        ``FROM scratch``: no date, so its ID is the same wherever the Docker era and the
+        processor architecture (named in the config) are the same.
 
         Example:
             >>> Image.buildkit_scratch("20.10").image_id[:19]
             'sha256:71de1148337f'
+            >>> Image.buildkit_scratch("modern", "arm64").image_id != Image.buildkit_scratch().image_id
+            True
         """
-        return cls(env=[DEFAULT_PATH_ENV], workdir="/", created=None, era=era)
+        return cls(env=[DEFAULT_PATH_ENV], workdir="/", created=None, era=era,
+                   architecture=architecture)
 
     # --- layers ------------------------------------------------------------------------
     @property

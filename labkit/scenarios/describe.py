@@ -89,7 +89,7 @@ def _store_kind(engine) -> str:
 
 
 #: The docker commands a lesson shows for an image, by name (see :func:`learner_command`).
-LEARNER_COMMANDS = ("inspect", "layers", "images", "history", "run", "save")
+LEARNER_COMMANDS = ("inspect", "layers", "images", "history", "run", "save", "df")
 
 
 def learner_command(what: str, ref: str, cmd: list[str] | None = None
@@ -113,6 +113,8 @@ def learner_command(what: str, ref: str, cmd: list[str] | None = None
         return ["run", "--rm", "--network", "none", ref, *(cmd or [])], None
     if what == "save":
         return ["save", ref], ["tar", "-tv"]
+    if what == "df":
+        return ["system", "df"], None
     raise LabkitError(f"no learner command {what!r}", hint="one of " + ", ".join(LEARNER_COMMANDS))
 
 

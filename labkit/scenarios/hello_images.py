@@ -51,7 +51,7 @@ def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
     except LabkitError as err:
         return {builder: failed(lab, builder, builder, err, tag)}
     case, top = describe_image(lab, builder, tag, builder, engine_assigned=("image_id", "save"),
-                               shown=("layers", "images", "history", "run"))
+                               shown=("layers", "images", "history", "run", "df"))
     case.extra["binary_size"] = len(hello_bytes())
     case.extra["predicted_diff_ids"] = {era: hello_image(era).diff_ids[0]
                                         for era in ("modern", "20.10")}

@@ -152,12 +152,14 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
 
 def across(observations, scenario_name: str,
            columns: Sequence[str] = ("builder", "image", "id_kind", "layers", "diff_ids",
-                                     "size (inspect)", "size (docker images)", "save format", "run")) -> Table:
+                                     "size (inspect)", "size (docker images)", "save format", "run"),
+           sources: bool = False) -> Table:
     """One scenario on several engines: a row per engine and case, the columns of
     :func:`scenario` (IDs the engine set at build time are marked, as there).
 
     So that the table fits a notebook column, a column whose value is the same in every
     row (of two or more) is said once in the title instead; ``rows`` keep every column.
+    ``sources=True`` adds, last, where each row comes from (live, or recorded and when).
 
     Example:
         >>> from labkit import observe
@@ -173,6 +175,10 @@ def across(observations, scenario_name: str,
     if same:
         title += "; the same on every one: " + ", ".join(
             f"{c} {'—' if rows[0][c] is None else rows[0][c]}" for c in same)
+    if sources:
+        source = {obs.name: obs.source for obs in engines_}
+        rows = [{**row, "source": source[row["engine"]]} for row in rows]
+        varying = [*varying, "source"]
     return Table(rows, varying, title)
 
 

@@ -76,9 +76,22 @@ def plot_size_ledger(observations: Sequence, scenario: str = "hello-variants", c
     return fig, ax
 
 
-def gzip_comparison(layer: bytes) -> Table:
-    """The same uncompressed bytes gzipped several ways: different digests, one diff_id."""
-    rows = [{**r, "digest": r["digest"][:19] + "…", "diff_id": r["diff_id"][:19] + "…"}
-            for r in ledger.gzip_comparison(layer)]
+def gzip_comparison(layer: bytes, observations: Sequence = (), scenario: str = "hello-variants",
+                    case: str = "tiny") -> Table:
+    """The same uncompressed bytes gzipped several ways: different digests, one diff_id.
+
+    Args:
+        layer: the uncompressed tar.
+        observations: engines whose compressed blob of ``layer`` to add (those whose
+            ``case`` saved a gzip layer: the containerd store).
+    """
+    rows = ledger.gzip_comparison(layer)
+    diff_id = rows[0]["diff_id"]
+    for obs in observations:
+        for blob in ledger.gzip_blobs(obs, scenario, case):
+            rows.append({"compressed by": f"Docker {obs.name}", "bytes": blob["size"],
+                         "digest": blob["digest"], "header mtime": "—", "header os": "—",
+                         "diff_id": diff_id})
+    rows = [{**r, "digest": r["digest"][:19] + "…", "diff_id": r["diff_id"][:19] + "…"} for r in rows]
     return table(rows, ["compressed by", "bytes", "digest", "header mtime", "header os", "diff_id"],
                  title=f"{len(layer):,} bytes, gzipped {len(rows)} ways")
