@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 PARTS = ("engine", "fleet", "browser", "tools")
+REPO = Path(__file__).resolve().parents[1]
+NOBODY = 65534
 
 
 def required(part: str) -> bool:
@@ -68,3 +74,53 @@ def fleet():
     yield fleet_mod.endpoints()
     fleet_mod.down()
     assert fleet_mod.leftovers() == []
+
+
+def _readable_copy(src: Path, dest: Path) -> None:
+    """``src`` copied to ``dest`` so that every user can read it (whatever the umask)."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder, _, files in os.walk(dest):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+
+
+@pytest.fixture(scope="session")
+def as_nobody():
+    """``(command prefix, env)`` that run Python as uid 65534 with this labkit importable.
+
+    A checkout may sit in a folder only its owner can enter (a clone in ``mktemp -d`` or
+    in ``/root``), where uid 65534 can read neither labkit nor, often, this venv's
+    Python and packages. So labkit alone is copied into a world-readable temporary folder
+    (``PYTHONPATH``), and the interpreter is the first of this venv's, its base one and
+    the system ``python3`` that uid 65534 can start: what such a test runs must need only
+    labkit and the standard library (labkit refuses a non-root user before it imports
+    anything else). Needs root and ``setpriv`` (util-linux).
+
+    Example:
+        >>> python, env = as_nobody                                    # doctest: +SKIP
+        >>> subprocess.run([*python, "-m", "labkit", "fleet", "up"], env=env, cwd="/")  # doctest: +SKIP
+    """
+    if os.geteuid() != 0:
+        pytest.skip("switching to uid 65534 needs root")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        need("tools", "setpriv (util-linux) is not installed")
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    copy = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))
+    try:
+        _readable_copy(REPO / "labkit", copy / "labkit")
+        os.chmod(copy, 0o755)
+        env = dict(os.environ, HOME="/nonexistent", PYTHONPATH=str(copy))
+        candidates = [sys.executable, os.path.realpath(sys.executable), getattr(sys, "_base_executable", None),
+                      shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")]
+        for python in dict.fromkeys(c for c in candidates if c):
+            probe = subprocess.run([*prefix, python, "-c", "import labkit"], env=env, cwd="/",
+                                   capture_output=True, timeout=60)
+            if probe.returncode == 0:
+                yield [*prefix, python], env
+                return
+        need("tools", f"no Python that uid {NOBODY} can start with labkit importable "
+                      f"(tried {', '.join(dict.fromkeys(c for c in candidates if c))})")
+    finally:
+        shutil.rmtree(copy)
