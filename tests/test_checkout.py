@@ -57,8 +57,9 @@ def test_tests_that_switch_user_pass_in_a_folder_only_its_owner_can_enter(privat
     # (Before the fix: "No module named labkit" -- uid 65534 cannot read the checkout.)
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         need("tools", "setpriv (util-linux) is not installed")
+    python = private_clone / ".venv" / "bin" / "python"
     done = subprocess.run(
-        [str(private_clone / ".venv" / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", "-rs", "tests/test_fleet.py", "-k", "not_root"],
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-rs", "tests/test_fleet.py", "-k", "not_root"],
         cwd=private_clone, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, PYTHONPATH=str(private_clone)))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
