@@ -77,12 +77,40 @@ def fleet():
 
 
 def _readable_copy(src: Path, dest: Path) -> None:
-    """``src`` copied to ``dest`` so that every user can read it (whatever the umask)."""
+    """``src`` (a folder or one file) copied to ``dest`` so that every user can read it."""
+    if src.is_file():
+        shutil.copyfile(src, dest)
+        os.chmod(dest, 0o644)
+        return
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
     for folder, _, files in os.walk(dest):
         os.chmod(folder, 0o755)
         for name in files:
             os.chmod(os.path.join(folder, name), 0o644)
+
+
+# Run in a fresh child of this Python: the top-level modules that `import labkit.cli`
+# loads from outside the standard library and labkit (docker and what it needs), as paths.
+_STARTUP = """
+import sys
+before = set(sys.modules)
+import labkit.cli
+for name in sorted({n.split(".")[0] for n in set(sys.modules) - before}
+                   - set(sys.stdlib_module_names) - {"labkit"}):
+    module = sys.modules[name]
+    where = list(getattr(module, "__path__", None) or [getattr(module, "__file__", None)])
+    if where and where[0]:
+        print(where[0])
+"""
+
+
+def _startup_packages() -> list[Path]:
+    """The third-party packages labkit's command line imports before it does anything."""
+    done = subprocess.run([sys.executable, "-c", _STARTUP], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"cannot import labkit.cli here: {done.stderr.strip().splitlines()[-1:]}")
+    return [Path(line) for line in done.stdout.splitlines()]
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +119,12 @@ def as_nobody():
 
     A checkout may sit in a folder only its owner can enter (a clone in ``mktemp -d`` or
     in ``/root``), where uid 65534 can read neither labkit nor, often, this venv's
-    Python and packages. So labkit alone is copied into a world-readable temporary folder
-    (``PYTHONPATH``), and the interpreter is the first of this venv's, its base one and
-    the system ``python3`` that uid 65534 can start: what such a test runs must need only
-    labkit and the standard library (labkit refuses a non-root user before it imports
+    Python and packages. So labkit, and the few packages its command line imports at
+    start-up (the docker SDK and what it needs: every labkit import sits at the top of
+    its module), are copied into a world-readable temporary folder (``PYTHONPATH``), and
+    the interpreter is the first of this venv's, its base one and the system ``python3``
+    that uid 65534 can start with ``labkit.cli`` importable: what such a test runs must
+    need nothing more (``labkit fleet up`` refuses a non-root user before it imports
     anything else). Needs root and ``setpriv`` (util-linux).
 
     Example:
@@ -110,12 +140,14 @@ def as_nobody():
     copy = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))
     try:
         _readable_copy(REPO / "labkit", copy / "labkit")
+        for package in _startup_packages():
+            _readable_copy(package, copy / package.name)
         os.chmod(copy, 0o755)
         env = dict(os.environ, HOME="/nonexistent", PYTHONPATH=str(copy))
         candidates = [sys.executable, os.path.realpath(sys.executable), getattr(sys, "_base_executable", None),
                       shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")]
         for python in dict.fromkeys(c for c in candidates if c):
-            probe = subprocess.run([*prefix, python, "-c", "import labkit"], env=env, cwd="/",
+            probe = subprocess.run([*prefix, python, "-c", "import labkit.cli"], env=env, cwd="/",
                                    capture_output=True, timeout=60)
             if probe.returncode == 0:
                 yield [*prefix, python], env
