@@ -38,7 +38,7 @@ notebooks-offline: $(STAMP)
 	DOCKER_HOST=$(NO_ENGINE) $(NBVAL)
 
 # nbval as on Binder: a user who is not root, no engine, no C compiler on PATH, a fresh
-# copy of the checkout and a fresh venv (see .ci/binder-like).
+# copy of the checkout and a fresh venv from environment.yml's pip list (.ci/binder-like).
 notebooks-binder:
 	.ci/binder-like notebooks
 

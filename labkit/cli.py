@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from labkit import compare, fleet, hello, machine, observe, oci, show
+from labkit import binder, compare, fleet, hello, machine, observe, oci, show
 from labkit.errors import LabkitError
 
 
@@ -118,6 +118,23 @@ def cmd_compare(args) -> int:
     return 0
 
 
+# --- binder ---------------------------------------------------------------------------
+def cmd_binder(args) -> int:
+    """``labkit binder [--repository OWNER/NAME] [--ref REF]``: where the badges point, or
+    point them (``labkit/binder.json``, README.md, each notebook's badge) elsewhere."""
+    if args.repository is None and args.ref is None:
+        config = binder.settings()
+        print(f"{config['repository']} at {config['ref']}: {binder.binder_url()}")
+        return 0
+    repository = args.repository or binder.settings()["repository"]
+    changed = binder.set_repository(repository, args.ref)
+    for path in changed:
+        print(f"updated {path}")
+    done = "; commit the files above" if changed else " (nothing to change)"
+    print(f"Binder opens {binder.binder_url()}{done}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand's handler is in ``func``."""
     p = argparse.ArgumentParser(prog="labkit", description=__doc__.splitlines()[0])
@@ -176,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("sources", nargs="*", metavar="ENGINE_OR_FILE")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("binder", help="show, or change, the repository the Binder badges open")
+    s.add_argument("--repository", metavar="OWNER/NAME", help="the GitHub repository Binder builds")
+    s.add_argument("--ref", metavar="REF", help="a branch, tag or commit (default: keep the current one)")
+    s.set_defaults(func=cmd_binder)
     return p
 
 

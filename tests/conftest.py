@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 PARTS = ("engine", "fleet", "browser", "tools")
+REPO = Path(__file__).resolve().parents[1]
+NOBODY = 65534
 
 
 def required(part: str) -> bool:
@@ -68,3 +74,85 @@ def fleet():
     yield fleet_mod.endpoints()
     fleet_mod.down()
     assert fleet_mod.leftovers() == []
+
+
+def _readable_copy(src: Path, dest: Path) -> None:
+    """``src`` (a folder or one file) copied to ``dest`` so that every user can read it."""
+    if src.is_file():
+        shutil.copyfile(src, dest)
+        os.chmod(dest, 0o644)
+        return
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder, _, files in os.walk(dest):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+
+
+# Run in a fresh child of this Python: the top-level modules that `import labkit.cli`
+# loads from outside the standard library and labkit (docker and what it needs), as paths.
+_STARTUP = """
+import sys
+before = set(sys.modules)
+import labkit.cli
+for name in sorted({n.split(".")[0] for n in set(sys.modules) - before}
+                   - set(sys.stdlib_module_names) - {"labkit"}):
+    module = sys.modules[name]
+    where = list(getattr(module, "__path__", None) or [getattr(module, "__file__", None)])
+    if where and where[0]:
+        print(where[0])
+"""
+
+
+def _startup_packages() -> list[Path]:
+    """The third-party packages labkit's command line imports before it does anything."""
+    done = subprocess.run([sys.executable, "-c", _STARTUP], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"cannot import labkit.cli here: {done.stderr.strip().splitlines()[-1:]}")
+    return [Path(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="session")
+def as_nobody():
+    """``(command prefix, env)`` that run Python as uid 65534 with this labkit importable.
+
+    A checkout may sit in a folder only its owner can enter (a clone in ``mktemp -d`` or
+    in ``/root``), where uid 65534 can read neither labkit nor, often, this venv's
+    Python and packages. So labkit, and the few packages its command line imports at
+    start-up (the docker SDK and what it needs: every labkit import sits at the top of
+    its module), are copied into a world-readable temporary folder (``PYTHONPATH``), and
+    the interpreter is the first of this venv's, its base one and the system ``python3``
+    that uid 65534 can start with ``labkit.cli`` importable: what such a test runs must
+    need nothing more (``labkit fleet up`` refuses a non-root user before it imports
+    anything else). Needs root and ``setpriv`` (util-linux).
+
+    Example:
+        >>> python, env = as_nobody                                    # doctest: +SKIP
+        >>> subprocess.run([*python, "-m", "labkit", "fleet", "up"], env=env, cwd="/")  # doctest: +SKIP
+    """
+    if os.geteuid() != 0:
+        pytest.skip("switching to uid 65534 needs root")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        need("tools", "setpriv (util-linux) is not installed")
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    copy = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))
+    try:
+        _readable_copy(REPO / "labkit", copy / "labkit")
+        for package in _startup_packages():
+            _readable_copy(package, copy / package.name)
+        os.chmod(copy, 0o755)
+        env = dict(os.environ, HOME="/nonexistent", PYTHONPATH=str(copy))
+        candidates = [sys.executable, os.path.realpath(sys.executable), getattr(sys, "_base_executable", None),
+                      shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")]
+        for python in dict.fromkeys(c for c in candidates if c):
+            probe = subprocess.run([*prefix, python, "-c", "import labkit.cli"], env=env, cwd="/",
+                                   capture_output=True, timeout=60)
+            if probe.returncode == 0:
+                yield [*prefix, python], env
+                return
+        need("tools", f"no Python that uid {NOBODY} can start with labkit importable "
+                      f"(tried {', '.join(dict.fromkeys(c for c in candidates if c))})")
+    finally:
+        shutil.rmtree(copy)

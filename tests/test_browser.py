@@ -6,6 +6,7 @@ an engine in the engine picker, and checks what the page shows. Screenshots go t
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import secrets
@@ -32,6 +33,27 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = ROOT / "test-output" / "browser"
 
 
+def installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop the server and whatever it started, even when it has already exited."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            pass                       # the whole group is gone already
+        try:
+            server.wait(timeout=20)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,6 +63,8 @@ def free_port() -> int:
 @pytest.fixture()
 def lab(tmp_path):
     """A JupyterLab on a free port serving a copy of the test notebook: yields its URL."""
+    if not installed("jupyterlab"):
+        need("browser", "JupyterLab is not installed (make installs it: pip install -e '.[lab,test]')")
     if not CHROMIUM.exists():
         need("browser", "Debian's chromium is not installed (apt-get install chromium)")
     root = tmp_path / "root"
@@ -79,12 +103,7 @@ def lab(tmp_path):
                 time.sleep(0.5)
         yield f"{base}/lab/tree/explorer.ipynb?token={token}"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server)
         log.close()
 
 
@@ -169,3 +188,31 @@ def test_layer_explorer_and_engine_picker_in_chromium(page):
         "document.querySelectorAll('.labkit-engine-view table.labkit-table tbody tr').length === 1")
     assert "28.5.2" in view.locator("tbody").inner_text()
     shoot(picker, "engine-picker")
+
+
+# Makes `jupyterlab` unimportable in a child Python (PYTHONPATH picks this sitecustomize).
+HIDE_JUPYTERLAB = '''import sys
+class HideJupyterLab:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.partition(".")[0] == "jupyterlab":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, HideJupyterLab)
+'''
+
+
+@pytest.mark.parametrize("require", ["", "1"])
+def test_without_jupyterlab_it_says_what_is_missing(tmp_path, require):
+    (tmp_path / "sitecustomize.py").write_text(HIDE_JUPYTERLAB)
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "LABKIT_REQUIRE_BROWSER": require}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rsE",
+                           f"{__file__}::test_layer_explorer_and_engine_picker_in_chromium"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "ProcessLookupError" not in done.stdout and "did not start" not in done.stdout, done.stdout[-3000:]
+    reason = "JupyterLab is not installed (make installs it: pip install -e '.[lab,test]')"
+    if require:
+        assert done.returncode == 1 and f"{reason} (LABKIT_REQUIRE_BROWSER=1)" in done.stdout, done.stdout[-3000:]
+    else:
+        assert done.returncode == 0 and "SKIPPED [1] tests/test_browser.py" in done.stdout, done.stdout[-3000:]
+        assert reason in done.stdout

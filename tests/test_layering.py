@@ -1,9 +1,9 @@
 """The one-way house: every labkit module imports only from the layers below it.
 
-Layers, bottom first (docs/labkit-api.md, "Layers"): errors → oci, hello → engine →
-fleet → machine → scenarios → observe → compare, explore → show → checks, lessons →
-cli. Read from the source with ``ast`` (nothing is imported), so the rule holds for
-code paths no test happens to run.
+Layers, bottom first (docs/labkit-api.md, "Layers"): errors → oci, hello, binder →
+engine → fleet → machine → scenarios → observe → compare, explore → show → checks,
+lessons → cli. Read from the source with ``ast`` (nothing is imported), so the rule
+holds for code paths no test happens to run.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAX_LINES = 400
 #: A unit may import only units of a lower layer, and its own modules.
 LAYERS = {
     "errors": 0, "_version": 0,
-    "oci": 1, "hello": 1, "linkmap": 1,
+    "oci": 1, "hello": 1, "linkmap": 1, "binder": 1,
     "engine": 2,
     "fleet": 3,
     "machine": 4,

@@ -1,28 +1,20 @@
-"""Packaging: conda/Binder and pip users get the same packages; Binder reads what we ship."""
+"""Packaging: Binder gets the pinned packages CI tests, from pip names only; Binder reads what we ship."""
 from __future__ import annotations
 
 import re
+import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
-
-from labkit import show
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11+")
 
 ROOT = Path(__file__).resolve().parents[1]
-# conda-forge names that differ from the PyPI ones.
-CONDA_TO_PYPI = {"docker-py": "docker"}
-NOT_PACKAGES = {"python", "pip"}
-
-
-def normalized(requirement: str) -> tuple[str, str]:
-    """``("docker", ">=7.1")`` from ``docker>=7.1`` or conda's ``docker-py >=7.1``."""
-    match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*", requirement)
-    assert match, f"cannot read requirement {requirement!r}"
-    name = re.sub(r"[-_.]+", "-", match[1]).lower()
-    return CONDA_TO_PYPI.get(name, name), match[3].replace(" ", "")
 
 
 def pyproject() -> dict:
@@ -33,22 +25,79 @@ def environment() -> dict:
     return yaml.safe_load((ROOT / "environment.yml").read_text())
 
 
-def test_environment_yml_lists_the_same_packages_as_pyproject():
-    project = pyproject()["project"]
-    wanted = [*project["dependencies"], *(r for group in project["optional-dependencies"].values() for r in group)]
+def pip_list() -> list[str]:
+    """environment.yml's ``pip:`` list, as written."""
+    return next(d["pip"] for d in environment()["dependencies"] if isinstance(d, dict) and "pip" in d)
+
+
+def requirements(lines) -> dict[str, SpecifierSet]:
+    """``{"docker": SpecifierSet("==7.2.0")}`` from requirement strings (names normalised)."""
+    found = {}
+    for line in lines:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name not in found, f"{name} is listed twice"
+        found[name] = req.specifier
+    return found
+
+
+def test_conda_provides_only_python_and_pip():
+    # Any other conda name depends on the channel (conda-forge's docker is "docker-py",
+    # its playwright "playwright-python"): pip names are the same everywhere.
     conda = [d for d in environment()["dependencies"] if isinstance(d, str)]
-    listed = dict(normalized(d) for d in conda if normalized(d)[0] not in NOT_PACKAGES)
-    assert listed == dict(normalized(r) for r in wanted)
+    assert [re.split(r"[=<>!~ ]", d)[0] for d in conda] == ["python", "pip"]
 
 
-def test_environment_yml_installs_labkit_itself_and_a_python_labkit_supports():
-    env = environment()
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
-    assert pip == ["-e ."]
-    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+def test_environment_pip_list_is_runtime_plus_lab_dependencies_then_labkit():
+    project = pyproject()["project"]
+    runtime = requirements(project["dependencies"])
+    lab = requirements(project["optional-dependencies"]["lab"])
+    *packages, labkit = pip_list()
+    assert labkit == "-e ."
+    # One specifier per package: the lab pin where there is one (inside the runtime range),
+    # else the runtime range.
+    for name, pin in lab.items():
+        if name in runtime:
+            (version,) = [s.version for s in pin if s.operator == "=="]
+            assert version in runtime[name], f"lab pins {name}=={version}, outside {runtime[name]}"
+    assert requirements(packages) == {**runtime, **lab}
+
+
+def test_learners_get_the_lab_packages_pinned_and_nothing_test_only():
+    project = pyproject()["project"]
+    lab = requirements(project["optional-dependencies"]["lab"])
+    assert {"jupyterlab", "ipywidgets", "docker", "matplotlib", "nbval"} <= set(lab)
+    assert set(requirements(project["dependencies"])) <= set(lab), "pin labkit's own dependencies too"
+    assert all(len(spec) == 1 and next(iter(spec)).operator == "==" for spec in lab.values()), lab
+    test_only = requirements(project["optional-dependencies"]["test"])
+    assert {"pytest", "playwright"} <= set(test_only)
+    assert not set(test_only) & set(requirements(pip_list()[:-1]))
+
+
+def test_this_venv_runs_the_pinned_versions():
+    # `make` installs '.[lab,test]': what these tests run on is what learners get.
+    for name, spec in requirements(pyproject()["project"]["optional-dependencies"]["lab"]).items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pytest.fail(f"{name} is not installed: run `make` (it installs '.[lab,test]')")
+        assert installed in spec, f"{name} {installed} is installed, pyproject pins {spec}: run `make`"
+
+
+def test_environment_yml_uses_a_python_labkit_supports():
+    python = next(d for d in environment()["dependencies"] if isinstance(d, str) and d.startswith("python"))
     minimum = pyproject()["project"]["requires-python"].removeprefix(">=")
     version = python.split("=")[-1]
     assert tuple(map(int, version.split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_binder_like_installs_environment_yml_pip_list_and_nothing_else():
+    script = ROOT / ".ci" / "binder-like"
+    done = subprocess.run([str(script), "--requirements"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == pip_list()
+    text = script.read_text()
+    assert "pip install --quiet -r" in text and ".[" not in text  # no pyproject extras
 
 
 def test_binder_reads_the_top_level_files():
@@ -56,8 +105,3 @@ def test_binder_reads_the_top_level_files():
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
     packages = [line.partition("#")[0].strip() for line in (ROOT / "apt.txt").read_text().splitlines()]
     assert {"busybox-static", "musl-tools"} <= set(filter(None, packages))
-
-
-def test_readme_badge_opens_the_lab_on_binder():
-    readme = (ROOT / "README.md").read_text()
-    assert f"[![Binder]({show.binder_badge().badge})]({show.binder_url()})" in readme

@@ -3,7 +3,9 @@
 One checker per exercise, named ``check_<notebook>_<n>``. A checker never raises on
 a wrong answer: it returns a :class:`Verdict` that shows in the notebook. A passed
 exercise is remembered in a small JSON file (``progress()`` shows them all), kept in
-``$LABKIT_PROGRESS`` or ``~/.local/share/labkit/progress.json``.
+``$LABKIT_PROGRESS`` or ``~/.local/share/labkit/progress.json``; ``export_progress()`` /
+``import_progress(path)`` carry it from one Binder session to the next
+(:mod:`labkit.checks.record`).
 
 Example:
     >>> from labkit import checks
@@ -20,12 +22,13 @@ from labkit.checks.base_image import check_04_1, check_04_2, check_04_3
 from labkit.checks.docker_versions import check_03_1, check_03_2, check_03_3
 from labkit.checks.empty_image import check_01_1, check_01_2, check_01_3
 from labkit.checks.exercises import EXERCISES
-from labkit.checks.record import progress, progress_file
+from labkit.checks.record import export_progress, import_progress, progress, progress_file
 from labkit.checks.start_here import check_00_1, check_00_2
 from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_4
 from labkit.checks.verdict import Verdict
 
-__all__ = ["EXERCISES", "Verdict", "checkers", "progress", "progress_file",
+__all__ = ["EXERCISES", "Verdict", "checkers", "export_progress", "import_progress", "progress",
+           "progress_file",
            "check_00_1", "check_00_2", "check_01_1", "check_01_2", "check_01_3", "check_02_1",
            "check_02_2", "check_02_3", "check_02_4", "check_03_1", "check_03_2", "check_03_3",
            "check_04_1", "check_04_2", "check_04_3"]

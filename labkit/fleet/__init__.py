@@ -144,9 +144,9 @@ class Fleet:
             FleetError: not root / not Linux, another up running, a fetch failed, or an
                 engine failed to start (its log's last lines in the message).
         """
+        require_root()        # first: a user who is not root hears why before anything loads
         from tqdm import tqdm
 
-        require_root()
         specs = self._specs(names)
         with self._lock():
             todo = [s for s in specs if not self._healthy(s)]

@@ -2,7 +2,8 @@
 
 Everything here displays what the layers below compute (``labkit.observe``,
 ``labkit.compare``, ``labkit.explore``, ``labkit.oci``); nothing below imports it.
-One file per job:
+The "open in Binder" links (``binder_url``, ``binder_badge``, ``BinderBadge``,
+``BINDER_SETTINGS``) are re-exported from :mod:`labkit.binder`. One file per job:
 
 * :mod:`~labkit.show.style` — the palette and byte counts;
 * :mod:`~labkit.show.tables` — ``Table``, ``table``, ``Note``;
@@ -10,7 +11,6 @@ One file per job:
 * :mod:`~labkit.show.plots` — ``figure`` and every plot;
 * :mod:`~labkit.show.progress` — ``progress`` bars;
 * :mod:`~labkit.show.widgets` — the layer explorer and the engine picker;
-* :mod:`~labkit.show.binder` — "open in Binder" links;
 * :mod:`~labkit.show.lessons` — the views the notebooks display;
 * :mod:`~labkit.show.transcripts` — the docker commands behind a step, and their output;
 * :mod:`~labkit.show.sizes` — the size ledger: every size of one image, per engine.
@@ -23,7 +23,8 @@ Example:
 """
 from __future__ import annotations
 
-from labkit.show.binder import BINDER_SETTINGS, BinderBadge, binder_badge, binder_url
+from labkit.binder import SETTINGS as BINDER_SETTINGS
+from labkit.binder import BinderBadge, binder_badge, binder_url
 from labkit.show.documents import Document, document
 from labkit.show.lessons import (BUILD_TIME_MARK, ScenarioView, across, case_value, comparison,
                                      engines, header_diff, image, mode_banner, scenario,
