@@ -20,6 +20,9 @@ from labkit.scenarios import Case
 #: How a lesson table marks an image ID the engine sets at build time (the config holds
 #: the build's date, so the ID differs on every build; notebooks/sanitize.cfg masks it).
 BUILD_TIME_MARK = "(set at build time)"
+#: How a lesson table marks a size that follows the build's date: the containerd store
+#: counts the config, whose length varies with the digits of its time stamp.
+VARIES_MARK = "(varies by build)"
 #: The columns of :func:`summary_row` (besides ``case`` and ``history rows``).
 SUMMARY_COLUMNS = ("builder", "image", "id_kind", "layers", "size (inspect)",
                    "size (docker images)", "save format", "run")
@@ -57,8 +60,10 @@ def case_value(case: Case, column: str):
     if column == "diff_ids":
         return ", ".join(d.split(":")[-1][:12] for d in case.diff_ids) or None
     if column in ("size (inspect)", "size (docker images)"):
-        value = case.size_inspect if column == "size (inspect)" else case.size_listed
-        return None if value is None else f"{value:,} B"
+        field = "size_inspect" if column == "size (inspect)" else "size_listed"
+        value = getattr(case, field)
+        mark = f" {VARIES_MARK}" if field in case.engine_assigned else ""
+        return None if value is None else f"{value:,} B{mark}"
     if column in ("layers", "builder", "id_kind"):
         return getattr(case, column)
     value = case.extra.get(column)

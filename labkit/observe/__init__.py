@@ -28,7 +28,7 @@ from labkit.errors import LabkitError
 from labkit.fleet import specs
 from labkit.observe.records import (DATA_DIR, REFERENCE, SCHEMA, Observation, Result,
                                         configuration_name, from_dict, load, recorded,
-                                        reference, short_version)
+                                        recording, reference, short_version)
 from labkit.observe.reproduce import (ALWAYS_ENGINE_ASSIGNED, VARIES, VOLATILE_PROVENANCE,
                                           deterministic, differences, mask_ids)
 
@@ -36,7 +36,7 @@ __all__ = ["ALWAYS_ENGINE_ASSIGNED", "CONTAINERD_STAND_IN", "DATA_DIR", "REFEREN
            "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "by_name", "configuration_name",
            "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
            "mask_ids", "merged", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
-           "reference", "resolve", "scenario", "short_version", "stores", "versions"]
+           "recording", "reference", "resolve", "scenario", "short_version", "stores", "versions"]
 
 #: A progress wrapper, ``progress(items, description)`` -> the same items, one by one
 #: (``labkit.show.progress`` draws a bar); observing passes it down, never imports it.

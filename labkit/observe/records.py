@@ -195,6 +195,23 @@ def _version_key(name: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.:-]", name))
 
 
+def recording(name: str) -> Observation:
+    """The recorded observation of engine configuration ``name`` (``28.5.2-containerd`` ...).
+
+    Raises:
+        LabkitError: there is no such recording (the message lists the ones there are).
+
+    Example:
+        >>> recording("28.5.2-containerd").provenance["image_store"]
+        'containerd'
+    """
+    path = DATA_DIR / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in DATA_DIR.glob("*.json")))
+        raise LabkitError(f"there is no recording of {name!r}", hint=f"choose one of {known}")
+    return load(path)
+
+
 def reference() -> Observation:
     """The recording of the reference engine (Docker 20.10.24, CI's engine)."""
     return load(DATA_DIR / f"{REFERENCE}.json")

@@ -55,6 +55,7 @@ class Document:
     def _repr_html_(self) -> str:
         esc = html.escape
         box = ("margin:2px 0;padding:6px 8px;background:#f7f7f7;white-space:pre-wrap;"
+               "font-family:var(--jp-code-font-family,monospace);"
                "word-break:break-all;font-size:90%")
         return (f"<div class='labkit-document'><b>{esc(self.heading())}</b>"
                 f"<div style='display:flex;gap:12px;flex-wrap:wrap'>"

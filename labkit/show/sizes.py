@@ -4,7 +4,7 @@ Example:
     >>> from labkit import observe
     >>> t = size_ledger(observe.recorded(), "hello-variants", "tiny")
     >>> t.rows[0]["size"], t.rows[0]["28.5.2-containerd"]
-    ('the program file /hello', '170 B')
+    ('the program file /hello', '170\xa0B')
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from labkit.show.tables import Note, Table, table
 
 
 def _bytes(value) -> str:
-    return "—" if value is None else f"{value:,} B"
+    return "—" if value is None else f"{value:,}\u00a0B"     # no line break inside "2,048 B"
 
 
 def size_ledger(observations, scenario: str = "hello-variants", case: str = "tiny",
@@ -42,19 +42,19 @@ def listed_size_sum(observation, scenario: str = "hello-legacy", case: str | Non
 
     Example:
         >>> from labkit import observe
-        >>> print(listed_size_sum(observe.load(observe.DATA_DIR / "28.5.2-containerd.json"),
-        ...                       "hello-variants", "tiny"))
-        docker images on 28.5.2-containerd: 423 B manifest + 294 B config + 186 B layer (gzip) + 8,192 B unpacked files = 9,095 B
+        >>> print(listed_size_sum(observe.recording("28.5.2-containerd"),
+        ...                       "hello-variants", "tiny"))  # doctest: +ELLIPSIS
+        docker images on 28.5.2-containerd: 423 B manifest + 294 B config + 186 B layer (gzip) + 8,192 B unpacked files = 9,095 B (recorded on Docker 28.5.2 with the containerd image store (...))
     """
     result = observation[scenario]
     chosen = result[case] if case else result.main
     parts = ledger.listed_size_parts(chosen)
     if not parts:
-        return Note(f"docker images on {observation.name}: {_bytes(chosen.size_listed)} — the bytes of "
+        return Note(f"docker images on {observation.name}: {chosen.size_listed:,} B — the bytes of "
                     "the files (the classic store counts nothing else)")
     total = sum(size for _, size in parts)
     words = " + ".join(f"{size:,} B {name}" for name, size in parts)
-    return Note(f"docker images on {observation.name}: {words} = {total:,} B")
+    return Note(f"docker images on {observation.name}: {words} = {total:,} B ({observation.source})")
 
 
 def plot_size_ledger(observations: Sequence, scenario: str = "hello-variants", case: str = "tiny"):

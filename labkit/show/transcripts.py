@@ -63,7 +63,8 @@ class Step:
         status = ("" if self.run.exit_code == 0 else
                   f"<span style='color:{PALETTE[3]}'>(exit status {self.run.exit_code})</span>")
         return (f"<pre class='labkit-command' style='margin:2px 0 8px 0;padding:6px 8px;"
-                f"background:#f7f7f7;border-left:3px solid {PALETTE[0]};white-space:pre-wrap'>"
+                f"background:#f7f7f7;border-left:3px solid {PALETTE[0]};white-space:pre-wrap;"
+                f"font-family:var(--jp-code-font-family,monospace);font-size:85%'>"
                 f"<b>$ {esc(self.run.command)}</b>\n{''.join(out).rstrip()}\n{status}</pre>")
 
 
