@@ -14,6 +14,10 @@ from labkit.errors import LabkitError
 
 #: Every image a scenario makes is tagged ``labkit-observe:<scenario>-<case>``.
 REPOSITORY = "labkit-observe"
+#: ``Case.extra`` key of a case that cannot be made on this machine (no compiler or
+#: busybox for the engine's architecture here): its value says why, and
+#: ``labkit.observe.scenario`` shows the recorded case instead, labelled.
+NOT_HERE = "not_here"
 
 
 @dataclasses.dataclass
