@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
 NBVAL  := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder execute bench clean
+.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder notebooks-laptop execute bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ notebooks-offline: $(STAMP)
 # copy of the checkout and a fresh venv (see .ci/binder-like).
 notebooks-binder:
 	.ci/binder-like notebooks
+
+# nbval as on a learner's macOS and Windows laptop: LABKIT_HOST_PLATFORM=darwin / win32, no
+# engine, no compiler, no docker CLI, no busybox (see .ci/laptop-like and docs/laptops.md).
+notebooks-laptop: $(STAMP)
+	.ci/laptop-like darwin
+	.ci/laptop-like win32
 
 # Re-execute every notebook in place (engine mode); commit the result.
 execute: $(STAMP)

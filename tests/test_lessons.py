@@ -246,3 +246,39 @@ def test_engines_table_lists_each_recording():
     rows = show.engines(observe.recorded()).rows
     assert {"20.10.24"} <= {r["engine"] for r in rows}
     assert all(r["source"].startswith("recorded on Docker ") for r in rows)
+
+
+# --- issue 14: nothing crashes on a macOS/Windows host ---------------------------------------
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_run_here_says_why_it_does_not_run_a_linux_program_on_macos_or_windows(tmp_path, monkeypatch, platform):
+    program = hello.build("tiny", tmp_path / "hello")
+    monkeypatch.setenv("LABKIT_HOST_PLATFORM", platform)
+    text = lessons.run_here(program)
+    assert text.startswith(lessons.NOT_RUN) and text.count("\n") == 1
+    assert "is a Linux x86_64 program" in text and "not Linux ones" in text
+
+
+def test_run_here_does_not_start_a_program_for_another_architecture(tmp_path):
+    other = "aarch64" if hello.default_arch() == "x86_64" else "x86_64"
+    text = lessons.run_here(hello.build("tiny", tmp_path / "hello", arch=other))
+    assert text.startswith(lessons.NOT_RUN) and f"does not run {other} programs" in text
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_busybox_on_macos_or_windows_is_none_with_a_labelled_stand_in(tmp_path, monkeypatch, platform):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/labkit-test.sock")
+    monkeypatch.setenv("LABKIT_HOST_PLATFORM", platform)
+    monkeypatch.delenv("LABKIT_BUSYBOX", raising=False)
+    found = lessons.busybox()
+    assert found.path is None and "LABKIT_BUSYBOX" in found.reason and "none here" in str(found)
+    layer = [oci.Entry.file("bin/busybox", source=found.source(tmp_path), mode=0o755),
+             oci.Entry.symlink("bin/sh", "busybox")]
+    info = oci.inspect(oci.Image([layer]).write(tmp_path / "base.tar"))
+    assert "bin/busybox" in info.files                      # exercise 04.1's checker still applies
+    assert checks.check_04_1(str(tmp_path / "base.tar")).passed
+
+
+def test_busybox_follows_the_engines_architecture(engine, monkeypatch):
+    monkeypatch.delenv("LABKIT_BUSYBOX", raising=False)
+    found = lessons.busybox(engine)
+    assert found.arch == {"amd64": "x86_64", "arm64": "aarch64"}[engine.facts.arch]
