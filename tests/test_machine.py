@@ -175,12 +175,12 @@ def test_predicted_ids_for_arm64_beside_the_recorded_amd64_ones():
     rows = {r["image"]: r for r in machine.predicted_ids("arm64")}
     ref = observe.reference()
     # the amd64 column is what the recordings (made on amd64) say
-    assert rows["empty image (labkit)"]["amd64 (the recordings)"] == ref["empty-labkit"]["labkit"].extra["predicted_id"]
-    assert rows["hello layer diff_id, 20.10 headers"]["amd64 (the recordings)"] == ref["hello-legacy"].diff_ids[0]
-    assert rows["FROM scratch, BuildKit on 20.10"]["amd64 (the recordings)"] == ref["empty-dockerfile"]["buildkit"].image_id
+    assert rows["empty image (labkit)"]["recorded (amd64)"] == ref["empty-labkit"]["labkit"].extra["predicted_id"]
+    assert rows["hello layer diff_id, 20.10 headers"]["recorded (amd64)"] == ref["hello-legacy"].diff_ids[0]
+    assert rows["FROM scratch, BuildKit on 20.10"]["recorded (amd64)"] == ref["empty-dockerfile"]["buildkit"].image_id
     # every ID differs on arm64; the program is 6 bytes longer
     assert all(r["same"] == "no" for r in rows.values())
-    assert rows["hello program size"]["arm64 (this engine)"] == "176 B"
+    assert rows["hello program size"]["here (arm64)"] == "176 B"
     assert all(r["same"] == "yes" for r in machine.predicted_ids("amd64"))
 
 
@@ -231,4 +231,4 @@ def test_an_arm64_image_built_by_labkit_runs_under_qemu(tmp_path, monkeypatch):
     done = subprocess.run([qemu, str(tmp_path / "root" / "hello")], capture_output=True, timeout=30)
     assert (done.returncode, done.stdout) == (0, hello.DEFAULT_MESSAGE)
     predicted = {r["image"]: r for r in machine.predicted_ids("arm64")}["hello image (labkit)"]
-    assert image.image_id == predicted["arm64 (this engine)"]
+    assert image.image_id == predicted["here (arm64)"]

@@ -7,7 +7,7 @@ layer's diff_id and the layer counts do not.
 
 Example:
     >>> rows = predicted_ids("arm64")
-    >>> rows[0]["image"], rows[0]["amd64 (the recordings)"] != rows[0]["arm64 (this engine)"]
+    >>> rows[0]["image"], rows[0]["recorded (amd64)"] != rows[0]["here (arm64)"]
     ('empty image (labkit)', True)
 """
 from __future__ import annotations
@@ -46,8 +46,8 @@ def predicted_ids(arch: str = "amd64") -> list[dict[str, str]]:
     """What labkit predicts for the lesson's images on an ``arch`` engine, beside the
     amd64 values the recordings (and the lesson text) show: one row per image.
 
-    Columns: ``image``, ``amd64 (the recordings)``, ``<arch> (this engine)``, ``same``
-    (``yes`` when the two agree; on an amd64 engine every row does).
+    Columns: ``image``, ``recorded (amd64)``, ``here (<arch>)``, ``same`` (``yes`` when
+    the two agree; on an amd64 engine every row does).
 
     Example:
         >>> [r["same"] for r in predicted_ids("amd64")][:2]
@@ -55,7 +55,7 @@ def predicted_ids(arch: str = "amd64") -> list[dict[str, str]]:
     """
     name = host.oci_arch(arch)
     recorded, here = _predictions("amd64"), _predictions(name)
-    column = f"{name} (this engine)"
-    return [{"image": key, "amd64 (the recordings)": recorded[key], column: here[key],
+    column = f"here ({name})"
+    return [{"image": key, "recorded (amd64)": recorded[key], column: here[key],
              "same": "yes" if recorded[key] == here[key] else "no"}
             for key in recorded]

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from labkit.show.binder import BINDER_SETTINGS, BinderBadge, binder_badge, binder_url
 from labkit.show.lessons import (BUILD_TIME_MARK, ScenarioView, across, case_value, comparison,
-                                     engines, header_diff, image, mode_banner, scenario,
-                                     tar_header_diff)
+                                     engines, header_diff, image, mode_banner, predicted_ids,
+                                     scenario, tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
 from labkit.show.style import PALETTE, human_bytes
@@ -35,6 +35,7 @@ __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
-    "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "progress",
+    "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
+    "progress",
     "scenario", "size_bar", "table", "tar_header_diff",
 ]

@@ -21,7 +21,7 @@ from labkit.compare import BUILD_TIME_MARK, case_value
 from labkit.show.tables import Note, Table, table
 
 __all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "case_value", "comparison", "engines",
-           "header_diff", "image", "mode_banner", "scenario", "tar_header_diff"]
+           "header_diff", "image", "mode_banner", "predicted_ids", "scenario", "tar_header_diff"]
 
 
 #: How each line about a difference from the recordings begins (notebooks/sanitize.cfg
@@ -59,6 +59,23 @@ def mode_banner(engine=None) -> Note:
     lines = [DIFFERS + line for line in machine.differences(eng.facts if eng else None)]
     return Note("\n".join([first, *lines]))
 
+
+
+def predicted_ids(engine=None) -> Table:
+    """What labkit predicts for the lesson's images on the architecture it builds for
+    (the engine's; with no engine, this host's), beside the amd64 values the recordings
+    and the text show (``labkit.machine.predicted_ids``), IDs cut to 12 digits.
+
+    Example:
+        >>> t = predicted_ids()                          # doctest: +SKIP
+        >>> t.rows[0]["image"]                           # doctest: +SKIP
+        'empty image (labkit)'
+    """
+    goal = machine.target(engine)
+    rows = [{key: value[:19] if value.startswith("sha256:") else value for key, value in row.items()}
+            for row in machine.predicted_ids(goal.oci_arch)]
+    return table(rows, title=f"What labkit predicts for {goal.oci_arch} images, beside the "
+                             "recorded amd64 values")
 
 
 @dataclass(frozen=True)
