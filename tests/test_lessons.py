@@ -278,3 +278,25 @@ def test_busybox_follows_the_engines_architecture(engine, monkeypatch):
     monkeypatch.delenv("LABKIT_BUSYBOX", raising=False)
     found = lessons.busybox(engine)
     assert found.arch == {"amd64": "x86_64", "arm64": "aarch64"}[engine.facts.arch]
+
+
+def test_sanitize_drops_the_banners_lines_about_this_machine():
+    one = "Mode: offline — no Docker engine answered; engine cells show what Docker 20.10.24 did, recorded on 2026-11-27; labkit's own builder runs here."
+    laptop = show.Note(one + "\n" + show.DIFFERS + "macOS host: the notebook runs outside …\n"
+                       + show.DIFFERS + "arm64 engine: labkit builds for arm64 …")
+    assert _sanitize(str(laptop)) == _sanitize(one)
+    assert _sanitize(laptop._repr_html_()) == _sanitize(show.Note(one)._repr_html_())
+
+
+def test_sanitize_drops_the_doctors_rows_about_this_machine(monkeypatch):
+    from labkit import machine
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/labkit-test.sock")
+    monkeypatch.setenv("LABKIT_HOST_PLATFORM", "linux/amd64")
+    plain = machine.report()
+    monkeypatch.setenv("LABKIT_HOST_PLATFORM", "win32/arm64")
+    laptop = machine.report()
+    assert laptop.differences and not plain.differences
+    plain.hello_variants = laptop.hello_variants = {}   # values are masked anyway; rows differ in number
+    assert _sanitize(laptop.text()) == _sanitize(plain.text())
+    assert _sanitize(laptop._repr_html_()) == _sanitize(plain._repr_html_())
