@@ -10,7 +10,7 @@ NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
 # nbval runs the exercises' checkers: keep what they record out of the learner's own progress file.
 NBVAL  := LABKIT_PROGRESS=$(CURDIR)/.venv/nbval-progress.json $(BIN)/pytest -p no:cacheprovider --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder execute bench clean
+.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder notebooks-laptop execute bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ notebooks-offline: $(STAMP)
 # copy of the checkout and a fresh venv from environment.yml's pip list (.ci/binder-like).
 notebooks-binder:
 	.ci/binder-like notebooks
+
+# nbval as on a learner's macOS and Windows laptop: LABKIT_HOST_PLATFORM=darwin / win32, no
+# engine, no compiler, no docker CLI, no busybox (see .ci/laptop-like and docs/laptops.md).
+notebooks-laptop: $(STAMP)
+	.ci/laptop-like darwin
+	.ci/laptop-like win32
 
 # Re-execute every notebook in place (engine mode); commit the result.
 execute: $(STAMP)

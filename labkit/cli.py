@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--message", metavar="TEXT")
     g.add_argument("--message-file", metavar="F")
-    s.add_argument("--arch", default="x86_64", choices=["x86_64", "aarch64"])
+    s.add_argument("--arch", default=None, choices=["x86_64", "aarch64"],
+                   help="the processor to build for (default: this machine's)")
     s.add_argument("-o", "--output", required=True, metavar="PATH")
     s.set_defaults(func=cmd_hello)
 

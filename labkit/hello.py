@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import io
-import platform
 import shutil
 import struct
 import subprocess
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
+from labkit import host
 from labkit.errors import LabkitError, MissingTool
 
 VARIANTS = ("tiny", "nostdlib", "musl-static", "glibc-static", "dynamic")
@@ -132,6 +132,7 @@ def tiny_elf(message: bytes = DEFAULT_MESSAGE, arch: str = "x86_64") -> bytes:
         >>> len(tiny_elf(b"hi\\n")) - 3
         150
     """
+    arch = host.machine_arch(arch)
     if arch not in _CODE:
         raise LabkitError(f"unknown architecture {arch!r}", hint=f"use one of {', '.join(ARCHES)}")
     if len(message) > _MAX_MESSAGE:
@@ -179,14 +180,28 @@ _VARIANT_FLAGS = {
 _DEBIAN_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 
-def _host_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+def default_arch() -> str:
+    """The architecture built when none is named: this host's (``x86_64`` when the host
+    is neither x86-64 nor AArch64). A lesson passes the *engine's* architecture instead
+    (``labkit.machine.target``): on a Mac the engine's VM, not the Mac, runs the program.
+
+    Example:
+        >>> default_arch() in ARCHES
+        True
+    """
+    arch = host.current().arch
+    return arch if arch in ARCHES else "x86_64"
 
 
 def _compiler(variant: str, arch: str) -> tuple[str, str]:
     """(program, Debian package) that compiles ``variant`` for ``arch`` here."""
-    native = arch == _host_arch()
+    here = host.current()
+    if not here.linux:
+        raise MissingTool(f"the {variant} hello needs a Linux C toolchain: {here.name}'s "
+                          f"compilers make {here.name} programs, not Linux ones",
+                          hint="the lab shows the recorded one; or run the lab inside "
+                               "Linux (WSL 2, a Linux VM or container)")
+    native = arch == here.arch
     if variant == "musl-static":
         if not native:
             raise MissingTool(f"musl-static for {arch} needs musl-gcc for {arch}, which Debian "
@@ -217,13 +232,16 @@ def _check_can_build(variant: str, arch: str) -> str:
     return path
 
 
-def available(arch: str = "x86_64") -> dict[str, str | None]:
-    """Which variants can be built here: variant -> None, or why not.
+def available(arch: str | None = None) -> dict[str, str | None]:
+    """Which variants can be built here for ``arch`` (default: :func:`default_arch`):
+    variant -> None, or why not. ``tiny`` needs no compiler; the others need a Linux
+    host with a compiler for ``arch``.
 
     Example:
         >>> available()["tiny"] is None
         True
     """
+    arch = host.machine_arch(arch) if arch else default_arch()
     result: dict[str, str | None] = {"tiny": None}
     for variant in VARIANTS[1:]:
         try:
@@ -246,8 +264,11 @@ def c_string(message: bytes) -> str:
 
 
 def build(variant: str, out: str | Path, message: bytes = DEFAULT_MESSAGE,
-          arch: str = "x86_64") -> Path:
+          arch: str | None = None) -> Path:
     """Write the ``variant`` hello for ``arch`` to ``out`` (mode 0755) and return its path.
+
+    ``arch``: ``x86_64`` or ``aarch64`` (``amd64``/``arm64`` are accepted too); default
+    :func:`default_arch`, this host's.
 
     Compiled variants use fixed flags (``-Os -s``, no build-id), so the same message,
     variant and compiler give the same bytes.
@@ -263,6 +284,7 @@ def build(variant: str, out: str | Path, message: bytes = DEFAULT_MESSAGE,
     """
     if variant not in VARIANTS:
         raise LabkitError(f"unknown hello variant {variant!r}", hint=f"use one of {', '.join(VARIANTS)}")
+    arch = host.machine_arch(arch) if arch else default_arch()
     if arch not in ARCHES:
         raise LabkitError(f"unknown architecture {arch!r}", hint=f"use one of {', '.join(ARCHES)}")
     out = Path(out)

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from labkit import engine as engine_mod
+from labkit import hello, host, machine
 from labkit.errors import LabkitError
 
 
@@ -41,8 +43,16 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     return path
 
 
+#: How run_here's answer begins when the program cannot run on this host.
+NOT_RUN = "(not run here: "
+
+
 def run_here(program: str | Path, timeout: float = 10) -> str:
     """Run ``program`` directly on this machine (no container) and return what it printed.
+
+    A Linux program for another architecture, or any Linux program on a macOS or
+    Windows host, is not started: the answer is one line saying why, beginning
+    ``(not run here: `` (the engine, a Linux kernel, runs it in a container instead).
 
     Raises:
         LabkitError: it could not start, or exited with a non-zero status.
@@ -51,8 +61,13 @@ def run_here(program: str | Path, timeout: float = 10) -> str:
         >>> from labkit import hello
         >>> run_here(hello.build("tiny", "/tmp/labkit-doctest/hello"))
         'Hello from scratch!\\n'
+        >>> print(run_here(hello.build("tiny", "/tmp/labkit-doctest/arm", arch="aarch64")), end="")  # doctest: +SKIP
+        (not run here: arm is a Linux aarch64 program; this x86_64 machine does not run aarch64 programs)
     """
     program = Path(program).resolve()
+    why = _why_not_here(program)
+    if why is not None:
+        return f"{NOT_RUN}{why})\n"
     try:
         done = subprocess.run([str(program)], capture_output=True, timeout=timeout)
     except OSError as err:
@@ -63,3 +78,38 @@ def run_here(program: str | Path, timeout: float = 10) -> str:
     if done.returncode != 0:
         raise LabkitError(f"{program.name} exited with status {done.returncode}")
     return done.stdout.decode("utf-8", "replace")
+
+
+def _why_not_here(program: Path) -> str | None:
+    """Why an ELF ``program`` cannot run directly on this host (None: try it)."""
+    try:
+        arch = hello.describe(program).arch
+    except LabkitError:
+        here = host.current()
+        return None if here.linux else f"{here.name} cannot run it directly"   # not ELF: a script?
+    why = host.current().why_not_run(arch)
+    return f"{program.name} is a Linux {arch} program; {why}" if why else None
+
+
+def busybox(engine=None) -> machine.Busybox:
+    """A static Linux busybox for the engine's architecture (else this host's), or None
+    with the reason: ``.path``, ``.reason``; ``.source(folder)`` gives the file to put
+    into an image (the busybox, or a labelled stand-in: the tiny hello saying so).
+
+    Looks at ``$LABKIT_BUSYBOX``, then (on a Linux host only) ``/bin/busybox``: a Mac's
+    or Windows' programs are not Linux programs.
+
+    Args:
+        engine: a ``labkit.engine.Engine`` (default: whatever answers at DOCKER_HOST;
+            with none, this host's architecture).
+
+    Example:
+        >>> str(busybox()).startswith("busybox for ")
+        True
+    """
+    eng = engine if engine is not None else engine_mod.try_connect()
+    try:
+        return machine.busybox(machine.target(eng).arch)
+    finally:
+        if engine is None and eng is not None:
+            eng.api.close()

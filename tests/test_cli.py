@@ -104,3 +104,20 @@ def test_an_unwritable_path_is_one_error_line(tmp_path):
     (tmp_path / "file").write_bytes(b"x")
     done = labkit("build", "-o", str(tmp_path / "file" / "out.tar"))   # under a file
     assert_one_error_line(done, str(tmp_path / "file"))
+
+
+def test_doctor_names_what_differs_on_a_simulated_mac():
+    done = labkit("doctor", "--json", DOCKER_HOST=NOWHERE, LABKIT_HOST_PLATFORM="darwin/arm64")
+    data = json.loads(done.stdout)
+    assert data["host"] == {"platform": "darwin", "arch": "aarch64", "simulated": True}
+    assert data["target"]["oci_arch"] == "arm64" and data["target"]["variants"]["tiny"] is None
+    assert [d.split(":")[0] for d in data["differences"]] == ["arm64 host, no engine", "macOS host"]
+    text = labkit("doctor", DOCKER_HOST=NOWHERE, LABKIT_HOST_PLATFORM="darwin/arm64").stdout
+    assert text.count("\ndiffers ") == 2 and "\nbuild for " in text
+
+
+def test_hello_builds_for_this_machine_unless_told(tmp_path):
+    done = labkit("hello", "-o", str(tmp_path / "hello"))
+    assert hello.describe(tmp_path / "hello").arch == hello.default_arch(), done.stderr
+    labkit("hello", "--arch", "aarch64", "-o", str(tmp_path / "arm"))
+    assert hello.describe(tmp_path / "arm").arch == "aarch64"

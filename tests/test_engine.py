@@ -70,12 +70,20 @@ def test_facts_agree_with_the_docker_cli(engine):
     cli = shutil.which("docker")
     if cli:
         import subprocess
-        server = subprocess.run([cli, "version", "--format", "{{.Server.Version}}"],
+        server = subprocess.run([cli, "version", "--format",
+                                 "{{.Server.Version}} {{.Server.Arch}} {{.Server.MinAPIVersion}}"],
                                 env=engine.cli_env(), capture_output=True, text=True)
         if server.returncode == 0:
-            assert server.stdout.strip() == facts.version
+            assert server.stdout.split() == [facts.version, facts.arch, facts.min_api_version]
+        info = subprocess.run([cli, "info", "--format", "{{.OperatingSystem}}"],
+                              env=engine.cli_env(), capture_output=True, text=True)
+        if info.returncode == 0:
+            assert info.stdout.strip() == facts.operating_system
+    assert facts.arch in ("amd64", "arm64") and facts.major >= 20
     assert set(facts.to_dict()) == {"base_url", "version", "api_version", "storage_driver",
-                                    "containerd_store", "buildkit", "os", "kernel"}
+                                    "containerd_store", "buildkit", "os", "kernel", "arch",
+                                    "min_api_version", "operating_system", "desktop",
+                                    "platform_name"}
 
 
 # --- build, run ---------------------------------------------------------------------------
@@ -322,3 +330,17 @@ def test_run_never_raises_when_the_engine_fails_midway():
     result = eng.run("x", timeout=1)
     assert (result.exit_code, result.error) == (None, "timed out after 1 s")
     assert eng._containers == {"c1"}                    # left for cleanup() to retry
+
+
+def test_buildkit_scratch_for_arm64_is_predicted(engine, tmp_path):
+    """Build for another architecture (FROM scratch needs no emulation): the config names
+    arm64 and no variant, so labkit predicts the ID (issue 14: IDs for the engine's arch)."""
+    from labkit import oci
+
+    if engine.facts.containerd_store:
+        pytest.skip("the containerd store's IDs are manifest digests, not config digests")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    image_id = engine.build(tmp_path, "labkit-test:scratch-arm64", builder="buildkit",
+                            label=False, platform="linux/arm64")
+    assert engine.inspect(image_id)["Architecture"] == "arm64"
+    assert image_id == oci.Image.buildkit_scratch(engine.facts.tar_era, "arm64").image_id

@@ -167,3 +167,28 @@ def test_explores_what_docker_save_writes(engine, tmp_path):
     ours, saved = explore.explore(path), explore.explore(tmp_path / "saved.tar")
     assert [rows(layer) for layer in saved.layers] == [rows(layer) for layer in ours.layers]
     assert saved.files == ours.files == {"b": 2}
+
+
+def test_a_multi_platform_layout_is_explored_as_inspect_reads_it(tmp_path):
+    """The explorer never picks a platform itself: it shows what labkit.oci.inspect picks
+    from an index (the machine's own platform is the reader's choice, issue 12/14)."""
+    import shutil
+
+    layouts = {}
+    for arch in ("amd64", "arm64"):
+        program = f"{arch} program".encode()
+        layouts[arch] = oci.Image([[Entry.file("hello", program)]], architecture=arch).write(
+            tmp_path / arch, format="oci-dir")
+    both = tmp_path / "both"
+    shutil.copytree(layouts["amd64"], both)
+    for blob in (layouts["arm64"] / "blobs" / "sha256").iterdir():
+        shutil.copy(blob, both / "blobs" / "sha256" / blob.name)
+    index = json.loads((both / "index.json").read_text())
+    arm = json.loads((layouts["arm64"] / "index.json").read_text())["manifests"][0]
+    index["manifests"][0]["platform"] = {"os": "linux", "architecture": "amd64"}
+    index["manifests"].append({**arm, "platform": {"os": "linux", "architecture": "arm64"}})
+    (both / "index.json").write_text(json.dumps(index))
+    info = oci.inspect(both)
+    x = explore.explore(both)
+    assert [layer.diff_id for layer in x.layers] == [layer.diff_id for layer in info.layers]
+    assert x.files == info.files and info.config["architecture"] in ("amd64", "arm64")

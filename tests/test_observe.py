@@ -239,3 +239,25 @@ def test_versions_are_the_recordings_when_no_fleet_engine_is_up(monkeypatch):
     got = observe.versions()
     assert [o.name for o in got] == [o.name for o in observe.recorded()]
     assert not any(o.live for o in got)
+
+
+@pytest.mark.engine
+def test_on_a_mac_compiled_hellos_and_busybox_come_from_the_recording(engine, monkeypatch):
+    """Issue 14: live on an engine, but the host (simulated macOS) has no Linux compiler
+    and no busybox: those cases are the reference recording's, labelled; tiny is live."""
+    monkeypatch.setenv("LABKIT_HOST_PLATFORM", "darwin")
+    monkeypatch.delenv("LABKIT_BUSYBOX", raising=False)
+    result = observe.scenario("hello-variants", engine=engine)
+    assert result["tiny"].ok and "recorded" not in result["tiny"].extra
+    ref = observe.reference()["hello-variants"]
+    for variant in ("nostdlib", "musl-static", "glibc-static", "dynamic"):
+        case = result[variant]
+        assert case.extra["recorded"] == observe.reference().source
+        assert case.size_listed == ref[variant].size_listed and "Linux C toolchain" in case.extra["not_here"]
+    assert "nostdlib, musl-static, glibc-static, dynamic: recorded on Docker 20.10.24" in result.source
+    busybox = observe.scenario("busybox-whiteout", engine=engine)
+    assert all(c.ok and c.extra.get("recorded") for c in busybox.cases.values())
+    from labkit import show
+
+    text = str(show.scenario(result, ["run"]))
+    assert "musl-static (recorded)" in text and "tiny (recorded)" not in text

@@ -13,7 +13,8 @@ def check_04_1(path) -> Verdict:
         return failed
     if "bin/busybox" not in info.files:
         return verdict("04.1", False, "There is no /bin/busybox in this image.",
-                        "Entry.file(\"bin/busybox\", source=\"/bin/busybox\")")
+                        "Entry.file(\"bin/busybox\", source=busybox.source(work)), with "
+                        "busybox = labkit.lessons.busybox(eng)")
     links = {norm_path(e.path): e.linkname for layer in info.layers for e in layer.entries if e.linkname}
     target = links.get("bin/sh")
     if target is None:

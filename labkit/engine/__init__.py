@@ -16,9 +16,12 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
 
 import docker
+import docker.constants
 import docker.errors
+from docker.context import ContextAPI, config
 
 from labkit.engine import base
 from labkit.engine.base import (CALL_TIMEOUT, CONTAINERD_SNAPSHOTTER, DEFAULT_URL, LABEL,
@@ -50,7 +53,19 @@ class Engine(BuildsMixin, ImagesMixin, ContainersMixin, CommandsMixin, EngineBas
 
 
 def _default_url() -> str:
-    return os.environ.get("DOCKER_HOST") or DEFAULT_URL
+    """``DOCKER_HOST``, else the endpoint of the docker CLI's current context (Docker
+    Desktop's ``desktop-linux``: ``~/.docker/run/docker.sock`` on macOS, a named pipe on
+    Windows), else the platform's default socket."""
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    try:
+        name = os.environ.get("DOCKER_CONTEXT") or config.get_current_context_name()
+        context = ContextAPI.get_context(name)
+        if context is not None and context.Host:
+            return context.Host
+    except Exception:  # noqa: BLE001 - an unreadable CLI config: fall back to the default
+        pass
+    return docker.constants.DEFAULT_NPIPE if sys.platform == "win32" else DEFAULT_URL
 
 
 def connect(base_url: str | None = None, timeout: float = 10, *,

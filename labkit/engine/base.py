@@ -7,6 +7,10 @@ under (:meth:`EngineBase._long_call`).
 Example:
     >>> EngineFacts("", "28.5.2+dfsg4", "1.51", "overlay2", False, True, "", "").tar_era
     'modern'
+    >>> facts = EngineFacts.from_api({"Version": "29.1.3", "Arch": "arm64", "Os": "linux"},
+    ...                              {"OperatingSystem": "Docker Desktop"})
+    >>> facts.major, facts.arch, facts.desktop
+    (29, 'arm64', True)
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from labkit import host
 from labkit.errors import EngineError
 
 _T = TypeVar("_T")
@@ -45,6 +50,16 @@ class EngineFacts:
         buildkit: True when a docker CLI here can build with BuildKit for it.
         os: the engine's OS/architecture, e.g. ``linux/amd64``.
         kernel: the kernel the engine runs on.
+        arch: the engine's architecture by its OCI name, ``amd64`` or ``arm64``
+            (``/version`` ``Arch``, else ``/info`` ``Architecture``, normalised).
+        min_api_version: the oldest API version it accepts (``/version``
+            ``MinAPIVersion``; ``1.44`` on Docker 29.0-29.2: older clients are refused).
+        operating_system: ``/info`` ``OperatingSystem``, e.g. ``Docker Desktop`` or
+            ``Debian GNU/Linux 12 (bookworm)``.
+        desktop: True when it is Docker Desktop's engine (a Linux VM on macOS, Windows
+            or Linux; it emulates other architectures for ``docker run``).
+        platform_name: ``/version`` ``Platform.Name``, e.g. ``Docker Desktop 4.55.0
+            (213807)`` or ``Docker Engine - Community`` (empty for Debian's docker.io).
     """
 
     base_url: str
@@ -55,6 +70,61 @@ class EngineFacts:
     buildkit: bool
     os: str
     kernel: str
+    arch: str = ""
+    min_api_version: str = ""
+    operating_system: str = ""
+    desktop: bool = False
+    platform_name: str = ""
+
+    @classmethod
+    def from_api(cls, version: dict, info: dict, *, base_url: str = "",
+                 buildkit: bool = False) -> "EngineFacts":
+        """The facts from an engine's ``GET /version`` and ``GET /info`` answers
+        (docs.docker.com/reference/api/engine/: ``SystemVersion``, ``SystemInfo``).
+
+        Docker Desktop is recognised by what its engine says of itself: ``/info``
+        ``OperatingSystem`` "Docker Desktop" or ``Name`` "docker-desktop", or ``/version``
+        ``Platform.Name`` starting "Docker Desktop".
+
+        Example:
+            >>> EngineFacts.from_api({"Version": "20.10.24+dfsg1", "Arch": "amd64"},
+            ...                      {"Driver": "overlay2"}).storage_driver
+            'overlay2'
+        """
+        status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+        platform_name = str((version.get("Platform") or {}).get("Name") or "")
+        operating_system = str(info.get("OperatingSystem") or "")
+        desktop = (operating_system == "Docker Desktop" or info.get("Name") == "docker-desktop"
+                   or platform_name.startswith("Docker Desktop"))
+        arch = host.oci_arch(version.get("Arch") or info.get("Architecture") or "")
+        return cls(
+            base_url=base_url,
+            version=version.get("Version", ""),
+            api_version=version.get("ApiVersion", ""),
+            storage_driver=info.get("Driver", ""),
+            containerd_store=status.get("driver-type") == CONTAINERD_SNAPSHOTTER,
+            buildkit=buildkit,
+            os=f"{version.get('Os', '')}/{version.get('Arch', '')}",
+            kernel=version.get("KernelVersion", "") or info.get("KernelVersion", ""),
+            arch=arch,
+            min_api_version=version.get("MinAPIVersion", ""),
+            operating_system=operating_system,
+            desktop=desktop,
+            platform_name=platform_name,
+        )
+
+    @property
+    def major(self) -> int:
+        """The Docker major version (``29`` for ``29.1.3``; 0 when unknown).
+
+        Example:
+            >>> EngineFacts("", "20.10.24+dfsg1", "1.41", "", False, True, "", "").major
+            20
+        """
+        try:
+            return int(self.version.split(".")[0])
+        except ValueError:
+            return 0
 
     @property
     def tar_era(self) -> str:
@@ -72,7 +142,7 @@ class EngineFacts:
             >>> EngineFacts("", "20.10.24+dfsg1", "1.41", "", False, True, "", "").tar_era
             '20.10'
         """
-        return "20.10" if int(self.version.split(".")[0]) < 24 else "modern"
+        return "20.10" if self.major < 24 else "modern"
 
     def to_dict(self) -> dict:
         """The facts as a JSON-ready dict."""
@@ -126,17 +196,9 @@ class EngineBase:
         except _SDK_ERRORS as err:
             raise EngineError(f"the engine at {self.base_url} did not answer: "
                               f"{_engine_message(err)}") from None
-        driver_status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
-        return EngineFacts(
-            base_url=self.base_url,
-            version=version.get("Version", ""),
-            api_version=version.get("ApiVersion", ""),
-            storage_driver=info.get("Driver", ""),
-            containerd_store=driver_status.get("driver-type") == CONTAINERD_SNAPSHOTTER,
-            buildkit=self._buildkit_cli is not None,
-            os=f"{version.get('Os', '')}/{version.get('Arch', '')}",
-            kernel=version.get("KernelVersion", ""),
-        )
+        self._api_answers = (version, info)       # _buildkit_cli reads MinAPIVersion
+        return EngineFacts.from_api(version, info, base_url=self.base_url,
+                                    buildkit=self._buildkit_cli is not None)
 
     def cli_env(self) -> dict[str, str]:
         """Environment for running the docker CLI at this engine.

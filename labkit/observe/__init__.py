@@ -36,7 +36,7 @@ __all__ = ["ALWAYS_ENGINE_ASSIGNED", "CONTAINERD_STAND_IN", "DATA_DIR", "REFEREN
            "VOLATILE_PROVENANCE", "Observation", "Progress", "Result", "by_name", "configuration_name",
            "deterministic", "differences", "engines_to_record", "fleet_up", "from_dict", "load",
            "mask_ids", "merged", "moved_on", "observe", "observe_fleet", "provenance", "recorded",
-           "recording", "reference", "resolve", "scenario", "short_version", "stores", "versions"]
+           "recorded_where_not_here", "recording", "reference", "resolve", "scenario", "short_version", "stores", "versions"]
 
 #: A progress wrapper, ``progress(items, description)`` -> the same items, one by one
 #: (``labkit.show.progress`` draws a bar); observing passes it down, never imports it.
@@ -172,14 +172,52 @@ def observe(engine, names: Iterable[str] | None = None, *, name: str | None = No
 def scenario(name: str, engine=None) -> Result:
     """One scenario: live on ``engine`` when given, else the reference recording.
 
+    A live case that cannot be made on this machine (``scenarios.NOT_HERE``: no Linux
+    compiler or busybox for the engine's architecture here, e.g. on a Mac) is replaced
+    by the reference's recorded case, labelled: ``extra["recorded"]`` names the
+    recording, and ``source`` says which cases are recorded and why.
+
     Example:
         >>> scenario("era-1.4").source
         'recorded on Docker 20.10.24 (2026-11-27)'
     """
     scenarios.get(name)                                    # unknown: one clear error
     if engine is not None:
-        return observe(engine, [name])[name]
+        return recorded_where_not_here(observe(engine, [name])[name])
     return reference()[name]
+
+
+def recorded_where_not_here(result: Result) -> Result:
+    """``result`` with every case marked ``NOT_HERE`` replaced by its recording.
+
+    Example:
+        >>> from labkit.scenarios import Case
+        >>> live = Result("busybox-whiteout", "", {"base": Case("labkit", ok=False,
+        ...               extra={"not_here": "no busybox"})}, "live Docker 29.1.3")
+        >>> fixed = recorded_where_not_here(live)
+        >>> fixed["base"].ok, fixed.source.split(";")[1]
+        (True, ' base: recorded on Docker 20.10.24 (2026-11-27), no busybox')
+    """
+    missing = {case: c.extra[scenarios.NOT_HERE] for case, c in result.cases.items()
+               if c.extra.get(scenarios.NOT_HERE)}
+    ref = reference()
+    recorded_cases = ref.results.get(result.scenario)
+    if not missing or recorded_cases is None:
+        return result
+    cases, notes = dict(result.cases), []
+    for case, reason in missing.items():
+        if case not in recorded_cases.cases:
+            continue
+        copy = scenarios.Case.from_dict(recorded_cases.cases[case].to_dict())
+        copy.extra = {**copy.extra, "recorded": ref.source, scenarios.NOT_HERE: reason}
+        cases[case] = copy
+        notes.append((case, reason))
+    reasons = sorted({reason for _, reason in notes})
+    if not notes:
+        return result
+    names = ", ".join(case for case, _ in notes)
+    source = f"{result.source}; {names}: {ref.source}, {'; '.join(reasons)}"
+    return Result(result.scenario, result.description, cases, source)
 
 
 def engines_to_record(names: Sequence[str]) -> list[tuple[str | None, object, str]]:

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 from typing import BinaryIO
 
+from labkit import host
 from labkit.errors import LabkitError
 from labkit.oci import v1, writers
 from labkit.oci.digest import (DEFAULT_PATH_ENV, EPOCH_1970, OCI_CONFIG, OCI_INDEX, OCI_LAYER,
@@ -51,7 +52,9 @@ class Image:
         author: the config's author.
         era: ``"modern"`` (26+ bytes), ``"20.10"`` or ``"1.4"`` (pre-1.10 layout).
         history: list of history dicts; ``None`` writes one entry per layer.
-        architecture: the config's architecture (``amd64``).
+        architecture: the config's architecture by its OCI name, ``amd64`` (default)
+            or ``arm64``; ``x86_64``/``aarch64`` are accepted and written as those.
+            Build for the engine that will run it (``labkit.machine.target``).
 
     Example:
         >>> Image().config_bytes()[:39]
@@ -72,19 +75,20 @@ class Image:
     def __post_init__(self):
         if self.era not in ERAS:
             raise ValueError(f"era must be one of {ERAS}, not {self.era!r}")
+        self.architecture = host.oci_arch(self.architecture)
         self._layer_facts: list[tuple[str, int]] | None = None
 
     @classmethod
     def buildkit_scratch(cls, era: str = "modern", architecture: str = "amd64") -> "Image":
-        """The image ``docker build`` (BuildKit) makes of a Dockerfile holding only
-        ``FROM scratch``: no date, so its ID is the same wherever the Docker era and the
-        processor architecture (named in the config) are the same.
+        """The image ``docker build`` makes of a Dockerfile holding only ``FROM scratch``,
+        on an engine of ``architecture`` (measured for ``arm64`` with ``--platform
+        linux/arm64`` on 20.10.24 and 28.5.2: the config has no ``variant``).
 
         Example:
             >>> Image.buildkit_scratch("20.10").image_id[:19]
             'sha256:71de1148337f'
-            >>> Image.buildkit_scratch("modern", "arm64").image_id != Image.buildkit_scratch().image_id
-            True
+            >>> Image.buildkit_scratch("modern", "arm64").image_id[:19]
+            'sha256:3302e88f529a'
         """
         return cls(env=[DEFAULT_PATH_ENV], workdir="/", created=None, era=era,
                    architecture=architecture)

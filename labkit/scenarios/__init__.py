@@ -18,13 +18,13 @@ from pathlib import Path
 
 from labkit.errors import EngineError, LabkitError
 from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_whiteout
-from labkit.scenarios.case import Case, Lab, Scenario, engine_words, namespace
+from labkit.scenarios.case import NOT_HERE, Case, Lab, Scenario, engine_words, namespace
 from labkit.scenarios.describe import describe_image
 from labkit.scenarios.empty import empty_dockerfile, empty_import, empty_labkit
 from labkit.scenarios.hello_images import (HELLO_DOCKERFILE, era_1_4, hello_buildkit, hello_context,
                                           hello_image, hello_legacy, hello_variants)
 
-__all__ = ["APPLETS", "BUSYBOX", "HELLO_DOCKERFILE", "SCENARIOS", "Case", "Lab",
+__all__ = ["APPLETS", "BUSYBOX", "HELLO_DOCKERFILE", "NOT_HERE", "SCENARIOS", "Case", "Lab",
            "Scenario", "describe_image", "engine_words", "namespace", "get", "hello_context", "hello_image",
            "run"]
 

@@ -37,6 +37,12 @@ def namespace() -> str:
     return name
 
 
+#: ``Case.extra`` key of a case that cannot be made on this machine (no compiler or
+#: busybox for the engine's architecture here): its value says why, and
+#: ``labkit.observe.scenario`` shows the recorded case instead, labelled.
+NOT_HERE = "not_here"
+
+
 @dataclasses.dataclass
 class Case:
     """One image (or one attempt to make one) and what the engine says about it.

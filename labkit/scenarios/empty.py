@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from labkit import oci
+from labkit import machine, oci
 from labkit.errors import LabkitError
 from labkit.scenarios.case import Case, Lab
 from labkit.scenarios.describe import describe_image, failed, load_error, loaded_case
@@ -13,7 +13,7 @@ from labkit.scenarios.describe import describe_image, failed, load_error, loaded
 
 def empty_labkit(lab: Lab) -> dict[str, Case]:
     """labkit's zero-layer image, loaded; running it has no command to run."""
-    image = oci.Image()
+    image = oci.Image(architecture=machine.target(lab.engine).oci_arch)
     case, _ = loaded_case(lab, image, "labkit", shown=("inspect", "images", "run", "save"))
     case.extra["predicted_id"] = image.image_id
     return {"labkit": case}
@@ -55,6 +55,7 @@ def empty_dockerfile(lab: Lab) -> dict[str, Case]:
             continue
         case, _ = describe_image(lab, builder, tag, builder, shown=("inspect", "images", "run"))
         if builder == "buildkit":
-            case.extra["predicted_id"] = oci.Image.buildkit_scratch(lab.engine.facts.tar_era).image_id
+            case.extra["predicted_id"] = oci.Image.buildkit_scratch(
+                lab.engine.facts.tar_era, machine.target(lab.engine).oci_arch).image_id
         cases[builder] = case
     return cases

@@ -6,25 +6,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from labkit import hello, linkmap, oci
+from labkit import hello, linkmap, machine, oci
 from labkit.errors import LabkitError
-from labkit.scenarios.case import Case, Lab
+from labkit.scenarios.case import NOT_HERE, Case, Lab
 from labkit.scenarios.describe import describe_image, failed, loaded_case
 
 HELLO_DOCKERFILE = b'FROM scratch\nCOPY hello /hello\nCMD ["/hello"]\n'
 
 
-def hello_bytes() -> bytes:
-    """The lab's tiny hello program (170 bytes on x86_64), always the same bytes."""
-    return hello.tiny_elf(hello.DEFAULT_MESSAGE)
+def hello_bytes(arch: str = "x86_64") -> bytes:
+    """The lab's tiny hello program for ``arch`` (170 bytes on x86_64, 176 on aarch64),
+    always the same bytes."""
+    return hello.tiny_elf(hello.DEFAULT_MESSAGE, arch)
 
 
-def hello_context(workdir: Path) -> Path:
+def hello_context(workdir: Path, arch: str = "x86_64") -> Path:
     """A build context whose bytes and mtimes never change: Dockerfile + /hello."""
     context = workdir / "context"
     context.mkdir()
     (context / "Dockerfile").write_bytes(HELLO_DOCKERFILE)
-    (context / "hello").write_bytes(hello_bytes())
+    (context / "hello").write_bytes(hello_bytes(arch))
     os.chmod(context / "hello", 0o755)
     os.chmod(context / "Dockerfile", 0o644)
     for name in ("Dockerfile", "hello"):
@@ -32,28 +33,29 @@ def hello_context(workdir: Path) -> Path:
     return context
 
 
-def hello_image(era: str = "modern") -> oci.Image:
-    """labkit's own build of the hello image, with the layer-tar headers of ``era``.
+def hello_image(era: str = "modern", arch: str = "x86_64") -> oci.Image:
+    """labkit's own build of the hello image for ``arch``, with the layer-tar headers of
+    ``era`` (``labkit.machine.hello_image``).
 
     Example:
         >>> hello_image("20.10").diff_ids[0][:19]
         'sha256:afb7b93b28f3'
     """
-    return oci.Image([[oci.Entry.file("hello", hello_bytes(), mode=0o755, mtime=0)]],
-                     cmd=["/hello"], era=era)
+    return machine.hello_image(era, arch)
 
 
 def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
     tag = lab.tag(builder)
+    arch = machine.target(lab.engine).arch                 # the engine's, not the host's
     try:
-        lab.engine.build(hello_context(lab.workdir), tag, builder=builder, label=False,
+        lab.engine.build(hello_context(lab.workdir, arch), tag, builder=builder, label=False,
                          transcript=lab.transcript(builder))
     except LabkitError as err:
         return {builder: failed(lab, builder, builder, err, tag)}
     case, top = describe_image(lab, builder, tag, builder, engine_assigned=("image_id", "save"),
                                shown=("layers", "images", "history", "run", "df"))
-    case.extra["binary_size"] = len(hello_bytes())
-    case.extra["predicted_diff_ids"] = {era: hello_image(era).diff_ids[0]
+    case.extra["binary_size"] = len(hello_bytes(arch))
+    case.extra["predicted_diff_ids"] = {era: hello_image(era, arch).diff_ids[0]
                                         for era in ("modern", "20.10")}
     case.extra["layer_tar_headers"] = oci.tar_headers(top) if top else []
     return {builder: case}
@@ -70,14 +72,19 @@ def hello_buildkit(lab: Lab) -> dict[str, Case]:
 
 
 def hello_variants(lab: Lab) -> dict[str, Case]:
-    """Each hello variant as a FROM scratch image: binary size, image size, run result."""
+    """Each hello variant as a FROM scratch image: binary size, image size, run result.
+
+    Built for the engine's architecture; a variant that cannot be built for it here
+    (no Linux compiler for it) is marked ``NOT_HERE`` so the lesson shows its recording.
+    """
+    goal = machine.target(lab.engine)
     cases = {}
-    for variant, reason in hello.available().items():
+    for variant, reason in goal.variants.items():
         if reason is not None:
-            cases[variant] = Case(builder="labkit", ok=False, error=reason)
+            cases[variant] = Case(builder="labkit", ok=False, error=reason, extra={NOT_HERE: reason})
             continue
         try:
-            binary = hello.build(variant, lab.workdir / f"hello-{variant}")
+            binary = hello.build(variant, lab.workdir / f"hello-{variant}", arch=goal.arch)
         except LabkitError as err:              # e.g. the compiler is there but fails
             cases[variant] = Case(builder="labkit", ok=False, error=str(err))
             continue
@@ -89,7 +96,7 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
         else:
             cases_extra = {}
         image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755, mtime=0)]],
-                          cmd=["/hello"])
+                          cmd=["/hello"], architecture=goal.oci_arch)
         # docker save of the tiny one: labkit's config, so the same names every time
         shown = ("run", "save") if variant == "tiny" else ("run",)
         case, _ = loaded_case(lab, image, variant, shown=shown)
@@ -101,7 +108,7 @@ def hello_variants(lab: Lab) -> dict[str, Case]:
 
 def era_1_4(lab: Lab) -> dict[str, Case]:
     """The hello image in the pre-1.10 layout on the old scratch layer, loaded."""
-    case, _ = loaded_case(lab, hello_image("1.4"), "labkit-1.4",
+    case, _ = loaded_case(lab, hello_image("1.4", machine.target(lab.engine).arch), "labkit-1.4",
                           shown=("layers", "history", "run"))
     case.extra["format"] = "docker-v1"
     return {"labkit-1.4": case}

@@ -26,8 +26,8 @@ from __future__ import annotations
 from labkit.binder import SETTINGS as BINDER_SETTINGS
 from labkit.binder import BinderBadge, binder_badge, binder_url
 from labkit.show.documents import Document, document
-from labkit.show.lessons import (BUILD_TIME_MARK, ScenarioView, across, case_value, comparison,
-                                     engines, header_diff, image, mode_banner, scenario,
+from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across, case_value, comparison,
+                                     engines, header_diff, image, mode_banner, predicted_ids, scenario,
                                      tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
@@ -39,11 +39,12 @@ from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
                                      observation_label, size_bar)
 
 __all__ = [
-    "BINDER_SETTINGS", "BUILD_TIME_MARK", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
+    "BINDER_SETTINGS", "BUILD_TIME_MARK", "DIFFERS", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
     "Transcript", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
     "plot_size_ledger", "size_ledger",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
-    "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "progress",
+    "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
+    "progress",
     "scenario", "size_bar", "table", "tar_header_diff",
 ]

@@ -16,16 +16,28 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
-from labkit import compare, engine as engine_mod, observe, oci
+from labkit import compare, engine as engine_mod, machine, observe, oci
 from labkit.compare import BUILD_TIME_MARK, case_value
 from labkit.show.tables import Note, Table, table
 
-__all__ = ["BUILD_TIME_MARK", "ScenarioView", "across", "case_value", "comparison", "engines",
-           "header_diff", "image", "mode_banner", "scenario", "tar_header_diff"]
+__all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "case_value", "comparison", "engines",
+           "header_diff", "image", "mode_banner", "predicted_ids", "scenario", "tar_header_diff"]
+
+
+#: How each line about a difference from the recordings begins (notebooks/sanitize.cfg
+#: drops these lines: they describe the machine, not the lesson).
+DIFFERS = "Differs from the recordings: "
 
 
 def mode_banner(engine=None) -> Note:
-    """The one line saying whether engine cells run live or show the reference recording.
+    """The line saying whether engine cells run live or show the reference recording,
+    then one line per way this setup differs from the recordings (none on a Linux
+    amd64 host with a classic-store engine the fleet ran: the usual case is one line).
+
+    The first line's wording is fixed (``notebooks/sanitize.cfg`` masks
+    ``Mode: (live|offline) — ...``); the others begin ``Differs from the recordings:``
+    (``labkit.machine.differences``: the engine's architecture, Docker Desktop, the
+    image store, a Docker version the fleet never ran, a host that is not Linux).
 
     Args:
         engine: a ``labkit.engine.Engine``; default: whatever answers at DOCKER_HOST.
@@ -37,13 +49,33 @@ def mode_banner(engine=None) -> Note:
     eng = engine or engine_mod.try_connect()
     if eng is not None:
         version = observe.short_version(eng.facts.version)
-        return Note(f"Mode: live — Docker {version} answers at {eng.base_url}; "
-                    "engine cells build and run on it now.")
-    ref = observe.reference().provenance
-    return Note(f"Mode: offline — no Docker engine answered; engine cells show what Docker "
-                f"{observe.short_version(ref['engine_version'])} did, recorded on {ref['date']}; "
-                "labkit's own builder runs here.")
+        first = (f"Mode: live — Docker {version} answers at {eng.base_url}; "
+                 "engine cells build and run on it now.")
+    else:
+        ref = observe.reference().provenance
+        first = (f"Mode: offline — no Docker engine answered; engine cells show what Docker "
+                 f"{observe.short_version(ref['engine_version'])} did, recorded on {ref['date']}; "
+                 "labkit's own builder runs here.")
+    lines = [DIFFERS + line for line in machine.differences(eng.facts if eng else None)]
+    return Note("\n".join([first, *lines]))
 
+
+
+def predicted_ids(engine=None) -> Table:
+    """What labkit predicts for the lesson's images on the architecture it builds for
+    (the engine's; with no engine, this host's), beside the amd64 values the recordings
+    and the text show (``labkit.machine.predicted_ids``), IDs cut to 12 digits.
+
+    Example:
+        >>> t = predicted_ids()                          # doctest: +SKIP
+        >>> t.rows[0]["image"]                           # doctest: +SKIP
+        'empty image (labkit)'
+    """
+    goal = machine.target(engine)
+    rows = [{key: value[:19] if value.startswith("sha256:") else value for key, value in row.items()}
+            for row in machine.predicted_ids(goal.oci_arch)]
+    return table(rows, title=f"What labkit predicts for {goal.oci_arch} images, beside the "
+                             "recorded amd64 values")
 
 
 @dataclass(frozen=True)
@@ -77,7 +109,8 @@ def scenario(result, columns: Sequence[str] = ("builder", "image", "layers", "si
         recorded on Docker 20.10.24 (...)
         ...
     """
-    rows = [{"case": name, **{c: case_value(case, c) for c in columns}}
+    rows = [{"case": f"{name} (recorded)" if case.extra.get("recorded") else name,
+             **{c: case_value(case, c) for c in columns}}
             for name, case in result.cases.items()]
     return ScenarioView(result.source, table(rows, ["case", *columns],
                                              title or f"{result.scenario}: {result.description}"))

@@ -68,7 +68,7 @@ def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = Non
 
 @dataclass(frozen=True)
 class Note:
-    """One line of text that renders as a highlighted line in a notebook."""
+    """A line of text (or a few) that renders highlighted in a notebook."""
 
     text: str
     colour: str = PALETTE[0]
@@ -80,4 +80,4 @@ class Note:
 
     def _repr_html_(self) -> str:
         return (f"<div class='labkit-note' style='border-left:4px solid {self.colour};padding:2px 8px'>"
-                f"{html.escape(self.text)}</div>")
+                f"{'<br>'.join(html.escape(line) for line in self.text.splitlines())}</div>")

@@ -1,12 +1,8 @@
 """What this machine has, and the mode the lab runs in (``labkit doctor``).
 
 Example:
-    >>> from labkit import machine
-    >>> report = machine.report()
-    >>> report.mode in ("live", "offline")
+    >>> report().target["oci_arch"] in ("amd64", "arm64")
     True
-    >>> sorted(report.to_dict())[:3]
-    ['compilers', 'engine', 'engine_error']
 """
 from __future__ import annotations
 
@@ -17,8 +13,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
 from labkit import engine as engine_mod
-from labkit import fleet, hello
+from labkit import fleet, host as host_mod
 from labkit.errors import LabkitError
+from labkit.machine.differences import differences
+from labkit.machine.target import target
 
 PACKAGES = ("labkit", "docker", "pyelftools", "matplotlib", "ipywidgets", "tqdm",
             "jupyterlab", "pytest", "nbval")
@@ -36,11 +34,17 @@ class Report:
         engine: the facts of the engine at DOCKER_HOST, or None.
         engine_error: why no engine answered (None when one did).
         compilers: program -> path (None when not found).
-        hello_variants: variant -> None when it can be built here, else why not.
+        hello_variants: variant -> None when it can be built here for the target
+            architecture, else why not (then the lessons show the recorded one).
         mode: ``"live"`` or ``"offline"``.
         mode_reason: one line saying why.
         fleet: facts of each fleet engine that answered, by name.
         fleet_error: why the fleet could not be asked (None when it could or is absent).
+        host: where the notebook runs (``labkit.host.Host`` as a dict: platform, arch,
+            simulated).
+        target: what the lab builds for (``labkit.machine.Target`` as a dict).
+        differences: one line per way this setup differs from the recordings
+            (``labkit.machine.differences``); ``[]`` on a setup like theirs.
     """
 
     python: str
@@ -54,6 +58,9 @@ class Report:
     mode_reason: str
     fleet: dict[str, dict] = field(default_factory=dict)
     fleet_error: str | None = None
+    host: dict = field(default_factory=dict)
+    target: dict = field(default_factory=dict)
+    differences: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (the output of ``labkit doctor --json``)."""
@@ -64,6 +71,13 @@ class Report:
                 ("python", self.python), ("platform", self.platform)]
         rows += [(name, version or "not installed") for name, version in self.packages.items()]
         rows.append(("engine", _engine_line(self.engine) if self.engine else self.engine_error))
+        # host, build for, differs: never the last row (notebooks/sanitize.cfg drops them)
+        if self.host:
+            rows.append(("host", host_mod.Host(**self.host).summary()))
+        if self.target:
+            whose = "the engine's" if self.target["source"] == "engine" else "this host's"
+            rows.append(("build for", f"{self.target['oci_arch']} ({whose})"))
+        rows += [("differs", line) for line in self.differences]
         rows += [(f"fleet {name}", _engine_line(facts)) for name, facts in self.fleet.items()]
         if self.fleet_error:
             rows.append(("fleet", self.fleet_error))
@@ -91,8 +105,10 @@ class Report:
 def _engine_line(facts: dict) -> str:
     store = "containerd image store" if facts["containerd_store"] else "classic image store"
     buildkit = "BuildKit available" if facts["buildkit"] else "no BuildKit CLI"
-    return (f"Docker {facts['version']} (API {facts['api_version']}) at {facts['base_url']}, "
-            f"{facts['storage_driver']}, {store}, {buildkit}")
+    where = ", Docker Desktop" if facts.get("desktop") else ""
+    arch = f" on {facts['arch']}" if facts.get("arch") else ""
+    return (f"Docker {facts['version']} (API {facts['api_version']}){arch} at {facts['base_url']}"
+            f"{where}, {facts['storage_driver']}, {store}, {buildkit}")
 
 
 def _version(package: str) -> str | None:
@@ -150,6 +166,8 @@ def report() -> Report:
         facts, engine_error = None, str(err)
         mode, reason = "offline", "no Docker engine: the lab uses labkit's builder and recorded observations"
     fleet, fleet_error = _fleet()
+    here = host_mod.current()
+    goal = target(facts, here)
     return Report(
         python=f"{platform.python_implementation()} {platform.python_version()}",
         platform=platform.platform(),
@@ -157,9 +175,12 @@ def report() -> Report:
         engine=facts,
         engine_error=engine_error,
         compilers={name: shutil.which(name) for name in COMPILERS},
-        hello_variants=hello.available(),
+        hello_variants=goal.variants,
         mode=mode,
         mode_reason=reason,
         fleet=fleet,
         fleet_error=fleet_error,
+        host=here.to_dict(),
+        target=goal.to_dict(),
+        differences=differences(facts, here),
     )
