@@ -104,15 +104,16 @@ def check_labkit_image_loads_runs_and_matches_docker_build(eng, tmp_path):
         assert (result.exit_code, result.stdout) == (0, MESSAGE), result
 
 
-def check_era_14_loads_with_two_layer_history(eng, tmp_path):
+def check_era_14_loads_with_one_history_row_per_instruction(eng, tmp_path):
     context = _hello_context(tmp_path, "")
     image = oci.Image([[oci.Entry.file("hello", source=context / "hello", mtime=MTIME)]],
                       cmd=["/hello"], era="1.4")
     eng.load(image.write(tmp_path / "old.tar", tag="labkit-test/oci-era14:1"))
     history = eng.history("labkit-test/oci-era14:1")
     eng.remove("labkit-test/oci-era14:1")
-    assert len(history) == 2
+    assert len(history) == 3                     # scratch, COPY, CMD
     assert history[-1]["Comment"] == "Imported from -"
+    assert "#(nop) CMD [/hello]" in history[0]["CreatedBy"]
 
 
 def check_empty_image_loads(eng, tmp_path):
@@ -123,7 +124,7 @@ def check_empty_image_loads(eng, tmp_path):
 
 CHECKS = [check_layer_bytes_match_both_builders, check_zero_layer_image_id_is_predicted,
           check_labkit_image_loads_runs_and_matches_docker_build,
-          check_era_14_loads_with_two_layer_history, check_empty_image_loads]
+          check_era_14_loads_with_one_history_row_per_instruction, check_empty_image_loads]
 
 
 @pytest.mark.engine

@@ -34,9 +34,9 @@ def _predictions(arch: str) -> dict[str, str]:
     return {
         "empty image (labkit)": oci.Image(architecture=arch).image_id,
         "FROM scratch, BuildKit on 20.10": oci.Image.buildkit_scratch("20.10", arch).image_id,
-        "FROM scratch, BuildKit on 23+": oci.Image.buildkit_scratch("modern", arch).image_id,
+        "FROM scratch, BuildKit on 26 and 28": oci.Image.buildkit_scratch("modern", arch).image_id,
         "hello layer diff_id, 20.10 headers": hello_image("20.10", arch).diff_ids[0],
-        "hello layer diff_id, 23+ headers": hello_image("modern", arch).diff_ids[0],
+        "hello layer diff_id, 24+ headers": hello_image("modern", arch).diff_ids[0],
         "hello image (labkit)": hello_image("modern", arch).image_id,
         "hello program size": f"{len(hello.tiny_elf(hello.DEFAULT_MESSAGE, host.machine_arch(arch)))} B",
     }
