@@ -286,3 +286,38 @@ def test_a_file_replacing_a_folder_hides_what_the_folder_held(tmp_path):
     # The folder "a" exists only because "a/b" is in it; the upper layer's file "a" replaces it.
     image = oci.Image([[oci.Entry.file("a/b", b"x")], [oci.Entry.file("a", b"yy")]])
     assert oci.inspect(image.write(tmp_path / "r.tar")).files == {"a": 2}
+
+
+@pytest.mark.parametrize("compress", ["zstd", "gzip"])
+def test_compressed_layers_read_and_extract(tmp_path, compress):
+    from imagewrap import wrap
+
+    lower = oci.layer_tar([oci.Entry.file("a", b"1" * 5000), oci.Entry.file("d/x", b"2")])
+    upper = oci.layer_tar([oci.Entry.whiteout("d")])
+    image = wrap([lower, upper], tmp_path / "layout", "oci-dir", compress=compress)
+    info = oci.inspect(image)
+    assert [l.compression for l in info.layers] == [compress, compress]
+    assert info.files == {"a": 5000}
+    oci.extract(image, tmp_path / "root")
+    assert sorted(p.name for p in (tmp_path / "root").iterdir()) == ["a"]
+
+
+def test_a_corrupt_zstd_layer_is_one_error(tmp_path):
+    from imagewrap import wrap
+
+    image = wrap([b"\x28\xb5\x2f\xfd" + b"not zstd" * 100], tmp_path / "bad.tar")
+    with pytest.raises(BadImage, match="zstd data is corrupt"):
+        oci.inspect(image)
+
+
+def test_things_that_are_no_image_file_say_so(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, kind in (("/dev/null", "a character device"), (fifo, "a fifo")):
+        with pytest.raises(BadImage, match=f"is not an image: it is {kind}"):
+            oci.inspect(path)
+    for nothing in (None, 42):
+        with pytest.raises(LabkitError, match="expected the path of an image"):
+            oci.inspect(nothing)
+    with pytest.raises(LabkitError, match="does not exist"):
+        oci.extract(tmp_path / "missing.tar", tmp_path / "root")

@@ -146,37 +146,45 @@ def _complete(source: Source, manifest: dict) -> bool:
 def _resolve(source: Source, descriptors: list[dict], absent: list[str],
              depth: int = 0) -> tuple[dict, str | None]:
     """The manifest of the first complete platform (this machine's first), and its platform;
-    ``absent`` gets every platform whose blobs are missing."""
+    ``absent`` gets every platform whose blobs the file does not hold."""
     if depth > MAX_DEPTH:
         raise BadImage(f"image indexes nested more than {MAX_DEPTH} deep")
+    found = None
     for descriptor in platform_order([_dict(d, "index entry") for d in descriptors]):
-        name = platform_of(descriptor)
+        name = platform_of(descriptor) or str(descriptor.get("digest"))[:19]
         if not source.has(blob_name(descriptor.get("digest"))):
-            absent.append(name or str(descriptor.get("digest"))[:19])
+            absent.append(name)
             continue
         document = _dict(parse_json(_verified_blob(source, descriptor, "manifest"), "manifest"),
                          "manifest")
         kind = descriptor.get("mediaType") or document.get("mediaType")
         if kind in _INDEX_TYPES or "manifests" in document:
             try:
-                return _resolve(source, _list(document.get("manifests"), "manifests"),
-                                absent, depth + 1)
+                nested = _resolve(source, _list(document.get("manifests"), "manifests"),
+                                  absent, depth + 1)
             except BadImage:
                 continue
-        if (kind in _MANIFEST_TYPES or "config" in document) and _complete(source, document):
-            return document, name
-        absent.append(name or str(descriptor.get("digest"))[:19])
-    raise BadImage(f"{source.path.name} holds no complete image"
-                   + (f" (absent: {', '.join(absent[:10])})" if absent else ""),
-                   hint="the layout lists platforms whose blobs it does not hold; save the "
-                        "image again with the platform you need")
+            found = found or nested
+        elif (kind in _MANIFEST_TYPES or "config" in document) and _complete(source, document):
+            found = found or (document, platform_of(descriptor))
+        else:
+            absent.append(name)
+    if found is None:
+        raise BadImage(f"{source.path.name} holds no complete image"
+                       + (f" (absent: {', '.join(absent[:10])})" if absent else ""),
+                       hint="the layout lists platforms whose blobs it does not hold; save the "
+                            "image again with the platform you need")
+    return found
 
 
 def _plan_oci(source: Source, ref: str | None) -> Plan:
     index, _ = source.read_json("index.json")
     manifests = [_dict(m, "index entry")
                  for m in _list(_dict(index, "index.json").get("manifests"), "manifests")]
-    chosen = choose(oci_candidates(manifests), ref, source.path.name)
+    candidates = oci_candidates(manifests)
+    for candidate in candidates if ref is not None else []:   # image IDs name them too
+        candidate.ids += [_config_digest(source, d) for d in candidate.item]
+    chosen = choose(candidates, ref, source.path.name)
     absent: list[str] = []
     manifest, platform = _resolve(source, chosen.item, absent)
     config_descriptor = _dict(manifest.get("config"), "manifest config")
@@ -190,6 +198,14 @@ def _plan_oci(source: Source, ref: str | None) -> Plan:
     digest = sha256_digest(raw)
     tags = _docker_tags(source, digest) or chosen.names
     return Plan("oci-layout", digest, digest, tags, config, history, refs, platform, absent)
+
+
+def _config_digest(source: Source, descriptor: dict) -> str:
+    """The config digest (the image ID) of an index entry that is a manifest, else ""."""
+    if not source.has(blob_name(descriptor.get("digest"))):
+        return ""
+    document = parse_json(_verified_blob(source, descriptor, "manifest"), "manifest")
+    return str(_get(document, "config", "digest") or "")
 
 
 def _docker_tags(source: Source, config_digest: str) -> list[str]:
