@@ -321,3 +321,32 @@ def test_things_that_are_no_image_file_say_so(tmp_path):
             oci.inspect(nothing)
     with pytest.raises(LabkitError, match="does not exist"):
         oci.extract(tmp_path / "missing.tar", tmp_path / "root")
+
+
+def _relinked(tmp_path: Path, link: str) -> Path:
+    """A docker-archive of two identical layers whose second ``layer.tar`` is a symlink
+    ``link`` (what ``docker save`` 1.10-24 writes for a repeated layer)."""
+    image = oci.Image([[HI], [HI]])
+    with tarfile.open(image.write(tmp_path / "same.tar")) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isreg() else None) for m in tf.getmembers()]
+    manifest = json.loads(next(d for m, d in members if m.name == "manifest.json"))[0]
+    manifest["Layers"][1] = "second/layer.tar"
+    out = tmp_path / "linked.tar"
+    with tarfile.open(out, "w") as tf:
+        for info, data in members:
+            if info.name == "manifest.json":
+                data = go_json([manifest])
+                info.size = len(data)
+            tf.addfile(info, io.BytesIO(data) if data is not None else None)
+        info = tarfile.TarInfo("second/layer.tar")
+        info.type, info.linkname = tarfile.SYMTYPE, link
+        tf.addfile(info)
+    return out
+
+
+def test_a_repeated_layer_saved_as_a_symlink_reads(tmp_path):
+    with tarfile.open(oci.Image([[HI], [HI]]).write(tmp_path / "x.tar")) as tf:
+        first = json.load(tf.extractfile("manifest.json"))[0]["Layers"][0]
+    assert oci.inspect(_relinked(tmp_path, f"../{first}")).files == {"hi": 6}
+    with pytest.raises(BadImage, match="has no second/layer.tar"):
+        oci.inspect(_relinked(tmp_path, "../../../etc/passwd"))

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -181,6 +182,12 @@ def test_cpythons_testtar_unpacks_as_gnu_tar_unpacks_it(tmp_path):
     # and dates regtype-suntar from it; Go's reader knows only 'x', so the 'X' member is
     # an entry of an unknown type (Docker refuses it, labkit skips and lists it).
     assert differ == {"misc/regtype-suntar"} and len(ours) > 40, sorted(differ)
+    done = subprocess.run([sys.executable, "-m", "labkit", "extract",
+                           str(tmp_path / "img.tar"), str(tmp_path / "cli")], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and len(lines) == 2, done.stdout + done.stderr
+    assert lines[1] == ("not kept: entries of a type labkit does not unpack: 1 "
+                        "(/tmp/PaxHeaders.378/misc/regtype-suntar)")
 
 
 def test_long_names_are_shortened_in_error_lines(tmp_path):

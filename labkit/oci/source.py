@@ -183,6 +183,7 @@ class TarSource(Source):
             raw.seek(0)
             file_size = os.fstat(self._fd).st_size
             reader = TarReader(raw, self.path.name, size=file_size)
+            links: dict[str, str] = {}
             for count, member in enumerate(reader, 1):
                 if count > MAX_MEMBERS:
                     raise BadImage(f"{self.path.name} has more than {MAX_MEMBERS} members",
@@ -191,9 +192,23 @@ class TarSource(Source):
                     raise BadImage(f"{short(member.name)} in {self.path.name} declares "
                                    f"{member.size} bytes past the end of the file",
                                    hint="the tarball is truncated or forged")
+                name = posixpath.normpath(member.name.lstrip("/"))
                 if member.typeflag in ("0", "7") and member.sparse is None:
-                    name = posixpath.normpath(member.name.lstrip("/"))
                     self._members[name] = (member.data_offset, member.data_size)
+                elif member.typeflag == "2":   # docker save (1.10-24) links a repeated layer.tar
+                    links[name] = posixpath.join(posixpath.dirname(name), member.linkname)
+                elif member.typeflag == "1":
+                    links[name] = member.linkname
+        self._resolve(links)
+
+    def _resolve(self, links: dict[str, str]) -> None:
+        """Links to members of the archive read as those members; a link that leaves the
+        archive (``../../etc/passwd``) or goes nowhere stays unreadable."""
+        for _ in range(8):     # chains of links, a few deep at most
+            for name, target in links.items():
+                found = self._members.get(posixpath.normpath(target.lstrip("/")))
+                if found is not None and name not in self._members:
+                    self._members[name] = found
 
 
 class DirSource(Source):

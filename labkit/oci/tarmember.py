@@ -2,8 +2,9 @@
 
 Docker applies a layer with Go's ``tar.Reader``, so "what this layer holds" means what
 ``Reader.Next`` returns. Python's ``tarfile`` agrees on ordinary archives but not on
-the cases below, so this reader follows Go 1.19 (``src/archive/tar/reader.go``) instead,
-using nothing of ``tarfile`` but its idea of a block:
+the cases below; patching them into its private ``_proc_*`` methods would be harder to
+trust than reading the blocks here, following Go 1.19 (``src/archive/tar/reader.go``)
+step by step:
 
 * Repeated extended headers: Go keeps the **last** (``paxHdrs, err = parsePAX(tr)``
   replaces the map; for GNU ``L``/``K`` the last name wins), where ``tarfile`` keeps
