@@ -60,7 +60,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    info = oci.inspect(args.path)
+    info = oci.inspect(args.path, ref=args.ref)
     if args.json:
         _print_json(info.to_dict())
     else:
@@ -69,8 +69,10 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    written = oci.extract(args.path, args.dir)
+    written = oci.extract(args.path, args.dir, ref=args.ref)
     print(f"extracted {len(written)} entries into {args.dir}")
+    if written.summary():
+        print(written.summary())
     return 0
 
 
@@ -166,14 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="OUT")
     s.set_defaults(func=cmd_build)
 
+    ref_help = "which image, when the file holds several (a tag or a digest); also PATH:REF"
     s = sub.add_parser("inspect", help="read any image tarball or OCI layout (never writes)")
-    s.add_argument("path")
+    s.add_argument("path", metavar="PATH[:REF]")
+    s.add_argument("--ref", metavar="REF", help=ref_help)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_inspect)
 
     s = sub.add_parser("extract", help="unpack an image's merged root filesystem, safely")
-    s.add_argument("path")
+    s.add_argument("path", metavar="PATH[:REF]")
     s.add_argument("dir")
+    s.add_argument("--ref", metavar="REF", help=ref_help)
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("fleet", help="several Docker engines side by side")
@@ -214,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as err:  # a path we were given can't be read or written
         where = f"{err.filename}: " if err.filename else ""
-        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"error: {LabkitError(f'{where}{err.strerror or err}')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -14,6 +14,22 @@ Example:
 """
 from __future__ import annotations
 
+MAX_LINE = 400   # characters of a message (or hint): a name in it can be 1 MiB long
+
+
+def _one_line(text) -> str:
+    """``text`` on one line, its middle cut out when it is longer than ``MAX_LINE``.
+
+    Example:
+        >>> len(_one_line("x" * 10_000)) <= MAX_LINE
+        True
+    """
+    line = " ".join(str(text).split())
+    if len(line) <= MAX_LINE:
+        return line
+    keep = (MAX_LINE - 5) // 2
+    return f"{line[:keep]} […] {line[-keep:]}"
+
 
 class LabkitError(Exception):
     """Root of every error labkit raises on purpose.
@@ -24,8 +40,8 @@ class LabkitError(Exception):
     """
 
     def __init__(self, message: str, hint: str | None = None):
-        self.message = " ".join(str(message).split())
-        self.hint = " ".join(hint.split()) if hint else None
+        self.message = _one_line(message)
+        self.hint = _one_line(hint) if hint else None
         super().__init__(self.message + (f"; {self.hint}" if self.hint else ""))
 
 

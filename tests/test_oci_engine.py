@@ -137,3 +137,15 @@ def test_default_engine(engine, tmp_path, check):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__[6:])
 def test_modern_engine(modern_engine, tmp_path, check):
     check(modern_engine, tmp_path)
+
+
+@pytest.mark.engine
+def test_a_repeated_layer_that_docker_save_links_reads(engine, tmp_path):
+    """Docker 20.10 saves the second of two identical layers as a symlink to the first."""
+    image = oci.Image([[oci.Entry.file("same", b"x")], [oci.Entry.file("same", b"x")]],
+                      era=engine.facts.tar_era)
+    engine.load(image.write(tmp_path / "dup.tar", tag="labkit-test/oci-dup:1"))
+    saved = engine.save("labkit-test/oci-dup:1", tmp_path / "saved.tar")
+    engine.remove("labkit-test/oci-dup:1")
+    info = oci.inspect(saved)
+    assert info.files == {"same": 1} and [l.diff_id for l in info.layers] == image.diff_ids

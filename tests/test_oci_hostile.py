@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -74,22 +75,27 @@ def _files(top: Path) -> set[str]:
 ESCAPES = {
     "dotdot": ([_member("../evil", b"x")], "'..'"),
     "deep-dotdot": ([_member("a/../../evil", b"x")], "'..'"),
-    "absolute": ([_member("/tmp/labkit-evil", b"x")], "absolute"),
     "symlink-out": ([_member("link", type=tarfile.SYMTYPE, linkname="../../../etc")], "climbs out"),
     "symlink-dotdot-after-name": ([_member("d", type=tarfile.DIRTYPE, mode=0o755),
                                    _member("d/l", type=tarfile.SYMTYPE, linkname="x/../../..")],
-                                  "after a name"),
+                                  "climbs out"),
     "through-symlink": ([_member("link", type=tarfile.SYMTYPE, linkname="/"),
                          _member("link/evil", b"x")], "through the symlink"),
+    "through-abs-symlink": ([_member("etc", type=tarfile.SYMTYPE, linkname="/etc"),
+                             _member("etc/labkit-evil", b"x")], "through the symlink"),
     "through-symlink-dir": ([_member("etc", type=tarfile.SYMTYPE, linkname="../.."),
                              _member("etc/passwd", b"x")], "climbs out"),
+    "whiteout-through-symlink": ([_member("tmp", type=tarfile.SYMTYPE, linkname="/tmp"),
+                                  _member("tmp/.wh.labkit-victim")], "through the symlink"),
+    "opaque-through-symlink": ([_member("tmp", type=tarfile.SYMTYPE, linkname="/tmp"),
+                                _member("tmp/.wh..wh..opq")], "through the symlink"),
     "hardlink-out": ([_member("h", type=tarfile.LNKTYPE, linkname="../../etc/passwd")], "hard link"),
     "hardlink-abs": ([_member("h", type=tarfile.LNKTYPE, linkname="/etc/passwd")], "hard link"),
-    "char-device": ([_member("dev/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)], "device"),
-    "block-device": ([_member("sda", type=tarfile.BLKTYPE, devmajor=8)], "device"),
-    "fifo": ([_member("pipe", type=tarfile.FIFOTYPE)], "fifo"),
-    "setuid": ([_member("su", b"x", mode=0o4755)], "setuid"),
-    "setgid": ([_member("sg", b"x", mode=0o2755)], "setgid"),
+    "hardlink-through-symlink": ([_member("etc", type=tarfile.SYMTYPE, linkname="/etc"),
+                                  _member("h", type=tarfile.LNKTYPE, linkname="etc/passwd")],
+                                 "hard link"),
+    "hardlink-to-itself": ([_member("h", b"x"), _member("h", type=tarfile.LNKTYPE, linkname="h")],
+                           "hard link"),
 }
 
 
@@ -102,9 +108,82 @@ def test_extract_refuses_and_writes_nothing(tmp_path, case):
     done = _cli("extract", image, sandbox / "root")
     _assert_one_error_line(done, match)
     assert _files(sandbox) == set(), "nothing may be left behind"
-    assert not Path("/tmp/labkit-evil").exists()
+    assert not Path("/tmp/labkit-evil").exists() and not Path("/etc/labkit-evil").exists()
     listed = _cli("inspect", image)  # inspect only lists: safe, never writes
     assert listed.returncode == 0 and "Traceback" not in listed.stderr
+
+
+def _victim(tmp_path: Path) -> Path:
+    """A file outside the sandbox that a hostile image points at (absolute symlinks)."""
+    victim = tmp_path / "victim"
+    victim.write_text("untouched")
+    victim.chmod(0o600)
+    return victim
+
+
+# What Docker unpacks (so labkit does too), none of which may touch anything outside:
+# ``victim`` is replaced by the path of a file outside the sandbox.
+KEPT = {
+    "absolute-name": [_member("/tmp/labkit-evil", b"x")],
+    "char-device": [_member("dev/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)],
+    "block-device": [_member("sda", type=tarfile.BLKTYPE, devmajor=8)],
+    "fifo": [_member("pipe", type=tarfile.FIFOTYPE)],
+    "setuid": [_member("su", b"x", mode=0o4755)],
+    "setgid": [_member("sg", b"x", mode=0o2755)],
+    "abs-symlink-then-file": [_member("s", type=tarfile.SYMTYPE, linkname="victim"),
+                              _member("s", b"overwritten?", mode=0o777)],
+    "abs-symlink-then-dir": [_member("s", type=tarfile.SYMTYPE, linkname="victim"),
+                             _member("s", type=tarfile.DIRTYPE, mode=0o777)],
+    "dir-then-abs-symlink": [_member("d", type=tarfile.DIRTYPE, mode=0o777, mtime=5),
+                             _member("d", type=tarfile.SYMTYPE, linkname="victim")],
+    "hardlink-to-abs-symlink": [_member("s", type=tarfile.SYMTYPE, linkname="victim"),
+                                _member("h", type=tarfile.LNKTYPE, linkname="s", mode=0o777)],
+    "whiteout-of-abs-symlink": [_member("s", type=tarfile.SYMTYPE, linkname="victim")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEPT))
+def test_what_docker_unpacks_lands_inside(tmp_path, case):
+    victim = _victim(tmp_path)
+    members = []
+    for info, data in KEPT[case]:
+        if info.linkname == "victim":
+            info.linkname = str(victim)
+        members.append((info, data))
+    layers = [_tar([_member("ok", b"fine")] + members)]
+    if case == "whiteout-of-abs-symlink":
+        layers.append(_tar([_member(".wh.s")]))
+    image = _archive(tmp_path / "img.tar", layers)
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    done = _cli("extract", image, sandbox / "root")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert victim.read_text() == "untouched" and victim.stat().st_mode & 0o7777 == 0o600
+    assert not Path("/tmp/labkit-evil").exists()
+    assert {p.parts[0] for p in map(Path, _files(sandbox))} == {"root"}
+    root = sandbox / "root"
+    if case == "absolute-name":
+        assert (root / "tmp" / "labkit-evil").read_bytes() == b"x"      # as Docker puts it
+    if case in ("setuid", "setgid") and os.geteuid() == 0:
+        info = KEPT[case][0][0]
+        assert (root / info.name).stat().st_mode & 0o7777 == info.mode
+
+
+def test_not_root_skips_devices_and_drops_setuid_in_one_summary(tmp_path):
+    members = [_member("dev/console", type=tarfile.CHRTYPE, devmajor=5, devminor=1),
+               _member("dev/sda", type=tarfile.BLKTYPE, devmajor=8),
+               _member("usr/bin/su", b"x", mode=0o4755),
+               _member("var/mail", type=tarfile.DIRTYPE, mode=0o2775, gid=8),
+               _member("pipe", type=tarfile.FIFOTYPE)]
+    image = _archive(tmp_path / "img.tar", [_tar(members)])
+    written = oci.extract(image, tmp_path / "root", as_root=False)
+    root = tmp_path / "root"
+    assert not (root / "dev" / "console").exists() and (root / "pipe").is_fifo()
+    assert (root / "usr/bin/su").stat().st_mode & 0o7777 == 0o755
+    assert (root / "var/mail").stat().st_mode & 0o7777 == 0o775
+    summary = written.summary()
+    assert "\n" not in summary and "/dev/console" in summary and "/usr/bin/su" in summary
+    assert "/var/mail" in summary and "device nodes (not root): 2" in summary
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import need_tool
+from labkit import oci
 
 pytestmark = pytest.mark.tools
 
@@ -52,3 +53,15 @@ def test_skopeo_reads_and_copies(tmp_path, hello_file):
     _run(skopeo, "copy", f"oci-archive:{archive}:v1", f"dir:{tmp_path / 'copy'}")
     manifest = json.loads((tmp_path / "copy" / "manifest.json").read_text())
     assert len(manifest["layers"]) == 1
+
+
+def test_skopeo_recompresses_to_zstd_and_labkit_reads_it(tmp_path, hello_file):
+    skopeo = need_tool("skopeo")
+    layout = _build(hello_file, tmp_path / "layout", "oci-dir")
+    _run(skopeo, "copy", "--dest-compress-format", "zstd", "--dest-compress",
+         f"oci:{layout}:v1", f"oci:{tmp_path / 'zstd'}:v1")
+    info = oci.inspect(tmp_path / "zstd")
+    assert info.layers[0].compression == "zstd"
+    assert info.layers[0].diff_id == oci.inspect(layout).layers[0].diff_id
+    oci.extract(tmp_path / "zstd", tmp_path / "root")
+    assert (tmp_path / "root" / "hello").read_bytes() == b"#!/hello\n"

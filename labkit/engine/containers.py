@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker.errors
 import requests.exceptions
 
 from labkit.engine.base import _SDK_ERRORS, _TIMEOUTS, LABEL, _engine_message
+from labkit.errors import EngineError
 
 # Security options of every lab container (see ContainersMixin.run).
 RUN_LIMITS = dict(network_mode="none", read_only=True, cap_drop=["ALL"],
@@ -78,6 +80,38 @@ class ContainersMixin:
                 self._containers.discard(container)
             except _SDK_ERRORS:
                 pass  # 409: its removal is already in progress; else cleanup() retries
+
+    def export(self, image: str, out: str | Path) -> Path:
+        """``docker create`` + ``docker export``: the root filesystem a container of
+        ``image`` sees (never started), as a tar at ``out``; the container is removed.
+
+        Raises:
+            EngineError: the engine refused to create or export it (its own message).
+
+        Example:
+            >>> eng.export("lab/hello", "rootfs.tar")                   # doctest: +SKIP
+            PosixPath('rootfs.tar')
+        """
+        out = Path(out)
+        try:
+            container = self.api.create_container(image, command=["/labkit-export"],
+                                                  labels={LABEL: "1"})["Id"]
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot create a container from {image}: {_engine_message(err)}") from None
+        self._containers.add(container)
+        try:
+            def export() -> None:
+                with open(out, "wb") as f:
+                    for chunk in self.api.export(container, chunk_size=1 << 20):
+                        f.write(chunk)
+            self._long_call(f"exporting {image}", export)
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot export {image}: {_engine_message(err)}") from None
+        finally:
+            with contextlib.suppress(*_SDK_ERRORS):
+                self.api.remove_container(container, force=True)
+                self._containers.discard(container)
+        return out
 
     def _start_and_wait(self, container: str, timeout: float) -> RunResult:
         # Attached before start, the stream carries the exact bytes (the json-file

@@ -68,13 +68,22 @@ class ImagesMixin:
         self._created.add(tag)
         return match.group(0)
 
-    def save(self, image: str, path: str | Path) -> Path:
-        """``docker save`` ``image`` into the tarball ``path`` (streamed)."""
+    def save(self, image: str | list[str], path: str | Path) -> Path:
+        """``docker save`` ``image`` (or several: ``docker save a b``) into the tarball
+        ``path`` (streamed)."""
         path = Path(path)
+        names = [image] if isinstance(image, str) else list(image)
+        image = " ".join(names)
 
         def save() -> None:
+            if len(names) == 1:
+                chunks = self.api.get_image(names[0])
+            else:   # GET /images/get?names=a&names=b: what the docker CLI sends
+                chunks = self.api._stream_raw_result(self.api._get(
+                    self.api._url("/images/get"), params={"names": names}, stream=True),
+                    chunk_size=1 << 20, decode=False)
             with path.open("wb") as out:
-                for chunk in self.api.get_image(image):
+                for chunk in chunks:
                     out.write(chunk)
 
         try:

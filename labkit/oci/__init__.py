@@ -9,14 +9,15 @@ Example:
 from labkit.oci.build import build_cli
 from labkit.oci.digest import (DEFAULT_PATH_ENV, EMPTY_LAYER_DIFF_ID, EPOCH_1970,
                                SCHEMA1_EMPTY_GZIP_DIGEST, SCRATCH_LAYER_ID)
-from labkit.oci.extract import extract
+from labkit.oci.extract import Extracted, extract
 from labkit.oci.gzipped import EMPTY_GZIP_BUILDKIT, EMPTY_GZIP_SCHEMA1, gzip_bytes, gzip_header
 from labkit.oci.image import Image
 from labkit.oci.reader import ImageInfo, LayerInfo, TarEntry, inspect
 from labkit.oci.tarlayer import Entry, layer_tar, one_file_layer_size, tar_headers
 
 __all__ = [
-    "DEFAULT_PATH_ENV", "EMPTY_GZIP_BUILDKIT", "EMPTY_GZIP_SCHEMA1", "EMPTY_LAYER_DIFF_ID", "EPOCH_1970", "SCHEMA1_EMPTY_GZIP_DIGEST",
-    "SCRATCH_LAYER_ID", "Entry", "Image", "ImageInfo", "LayerInfo", "TarEntry",
-    "build_cli", "extract", "gzip_bytes", "gzip_header", "inspect", "layer_tar", "one_file_layer_size", "tar_headers",
+    "DEFAULT_PATH_ENV", "EMPTY_GZIP_BUILDKIT", "EMPTY_GZIP_SCHEMA1", "EMPTY_LAYER_DIFF_ID", "EPOCH_1970",
+    "SCHEMA1_EMPTY_GZIP_DIGEST", "SCRATCH_LAYER_ID", "Entry", "Extracted", "Image", "ImageInfo",
+    "LayerInfo", "TarEntry", "build_cli", "extract", "gzip_bytes", "gzip_header", "inspect",
+    "layer_tar", "one_file_layer_size", "tar_headers",
 ]

@@ -1,11 +1,8 @@
 """Read any image tarball or OCI layout folder, verifying every digest, writing nothing.
 
-Formats (by what the top level holds):
-
-* ``oci-layout`` — ``index.json`` (an OCI archive or folder, and ``docker save`` on
-  25+, which also writes ``manifest.json``);
-* ``docker-archive`` — ``manifest.json`` without ``index.json`` (``docker save`` 1.10–24);
-* ``docker-v1`` — only ``repositories`` and ``<id>/json`` folders (before 1.10).
+``inspect`` plans the image (``labkit.oci.plan``: format, which image, metadata),
+then streams each layer once (``labkit.oci.layerscan``) and merges the layers with
+the rule ``extract`` uses too (``labkit.oci.merge``).
 
 Example:
     >>> import tempfile, pathlib
@@ -18,43 +15,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import posixpath
-import re
 from pathlib import Path
 
-from labkit.errors import BadImage, DigestMismatch
-from labkit.oci.digest import (DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
-                               sha256_digest)
+from labkit.errors import DigestMismatch
 from labkit.oci.layerscan import LayerScan, TarEntry, Visitor, scan_layer
-from labkit.oci.source import Source, open_source, parse_json
-
-MAX_V1_CHAIN = 5_000
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
-_MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
-
-
-@dataclasses.dataclass
-class LayerRef:
-    """Where a layer is, and what it must hash to (``None``: nothing to check against)."""
-
-    name: str
-    digest: str | None
-    diff_id: str | None
-    size: int | None = None
-
-
-@dataclasses.dataclass
-class Plan:
-    """An image's metadata, read and verified, with its layers still unread."""
-
-    format: str
-    config_digest: str | None
-    image_id: str | None
-    repo_tags: list[str]
-    config: dict
-    history: list[dict]
-    layers: list[LayerRef]
+from labkit.oci.merge import Tree
+from labkit.oci.plan import LayerRef, plan
+from labkit.oci.source import Source, open_image
 
 
 @dataclasses.dataclass
@@ -75,7 +42,11 @@ class LayerInfo:
 
 @dataclasses.dataclass
 class ImageInfo:
-    """Everything ``inspect`` found; ``files`` is the merged tree after whiteouts."""
+    """Everything ``inspect`` found; ``files`` is the merged tree after whiteouts.
+
+    ``platform`` is ``os/architecture[/variant]`` of the image read;
+    ``absent_platforms`` lists those its index names but the file does not hold.
+    """
 
     format: str
     config_digest: str | None
@@ -84,10 +55,12 @@ class ImageInfo:
     config: dict
     history: list[dict]
     layers: list[LayerInfo]
+    platform: str | None = None
+    absent_platforms: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def files(self) -> dict[str, int]:
-        """The merged filesystem's regular files: path -> size."""
+        """The merged filesystem's regular files (hard links too): path -> size."""
         return merged_files(self.layers)
 
     def to_dict(self) -> dict:
@@ -95,17 +68,22 @@ class ImageInfo:
         return {
             "format": self.format, "config_digest": self.config_digest,
             "image_id": self.image_id, "repo_tags": self.repo_tags, "config": self.config,
-            "history": self.history, "files": self.files,
+            "history": self.history, "files": self.files, "platform": self.platform,
+            "absent_platforms": self.absent_platforms,
             "layers": [{"diff_id": l.diff_id, "digest": l.digest, "size": l.size,
                         "compression": l.compression, "files": l.files} for l in self.layers],
         }
 
     def text(self) -> str:
         """A short human summary."""
+        platform = self.platform or "-"
+        if self.absent_platforms:
+            platform += f"  (not in this file: {', '.join(self.absent_platforms)})"
         lines = [f"format        {self.format}",
                  f"image id      {self.image_id}",
                  f"config        {self.config_digest}",
                  f"tags          {', '.join(self.repo_tags) or '-'}",
+                 f"platform      {platform}",
                  f"layers        {len(self.layers)}"]
         for number, layer in enumerate(self.layers, 1):
             lines.append(f"  {number:>3}  {layer.diff_id[:19]}  {layer.size:>12,} B  "
@@ -119,226 +97,15 @@ class ImageInfo:
 
 
 def merged_files(layers: list[LayerInfo]) -> dict[str, int]:
-    """Apply each layer over the ones below (whiteouts, opaque folders, replacements)."""
-    tree: dict[str, int | None] = {}  # path -> size (None for folders and links)
-    folders: set[str] = set()
+    """Apply each layer over the ones below (``labkit.oci.merge``: Docker's rule)."""
+    tree = Tree()
     for layer in layers:
+        tree.begin_layer()
         for entry in layer.entries:
-            if entry.whiteout:
-                for name in [n for n in tree if entry.hides(n)]:
-                    del tree[name]
-                    folders.discard(name)
-        for entry in layer.entries:
-            if entry.whiteout:
-                continue
-            if entry.type != "dir" and entry.path in folders:  # a file or link replaces a folder
-                folders.discard(entry.path)
-                for name in [n for n in tree if n.startswith(entry.path + "/")]:
-                    del tree[name]
-                    folders.discard(name)
-            parent = entry.path if entry.type == "dir" else posixpath.dirname(entry.path)
-            while parent and parent not in folders:  # folders a path implies count too
-                folders.add(parent)
-                parent = posixpath.dirname(parent)
-            tree[entry.path] = entry.size if entry.type == "file" else (
-                tree.get(entry.linkname) if entry.type == "hardlink" else None)
-    return {path: size for path, size in tree.items() if size is not None}
+            tree.apply(entry)
+    return tree.files()
 
 
-# --- planning: read and verify the metadata ------------------------------------------
-def plan(source: Source) -> Plan:
-    """Detect the format and read the metadata (not the layers)."""
-    if source.has("index.json"):
-        return _plan_oci(source)
-    if source.has("manifest.json"):
-        return _plan_docker(source)
-    if source.has("repositories"):
-        return _plan_v1(source)
-    raise BadImage(f"{source.path.name} is not an image: no index.json, manifest.json or "
-                   "repositories", hint="give a docker save tarball, an OCI archive or folder")
-
-
-def _dict(value, label: str) -> dict:
-    if not isinstance(value, dict):
-        raise BadImage(f"{label}: expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _list(value, label: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadImage(f"{label}: expected a JSON list, got {type(value).__name__}")
-    return value
-
-
-def _get(value, *keys):
-    """``value[key1][key2]...``, or None where a level is missing or not a JSON object."""
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def _blob_name(digest) -> str:
-    if not isinstance(digest, str) or not digest.startswith("sha256:") or \
-            not _HEX64.fullmatch(digest[7:]):
-        raise BadImage(f"unsupported or malformed digest {str(digest)[:80]!r}",
-                       hint="labkit reads sha256 digests only")
-    return "blobs/sha256/" + digest[7:]
-
-
-def _verified_blob(source: Source, descriptor: dict, what: str) -> bytes:
-    descriptor = _dict(descriptor, what)
-    digest = descriptor.get("digest")
-    data = source.read_bytes(_blob_name(digest))
-    # OCI image-spec, descriptor: "the content MUST be verified against the digest".
-    actual = sha256_digest(data)
-    if actual != digest:
-        raise DigestMismatch(f"{what}: expected {digest}, got {actual}",
-                             hint="the image was modified after it was written")
-    if "size" in descriptor and descriptor["size"] != len(data):
-        raise DigestMismatch(f"{what}: descriptor says {descriptor['size']} bytes, "
-                             f"blob has {len(data)}")
-    return data
-
-
-def _config(raw: bytes, label: str) -> tuple[dict, list[str], list[dict]]:
-    config = _dict(parse_json(raw, label), label)
-    rootfs = _dict(config.get("rootfs") or {}, f"{label} rootfs")
-    diff_ids = _list(rootfs.get("diff_ids"), f"{label} diff_ids")
-    history = [h for h in _list(config.get("history"), f"{label} history") if isinstance(h, dict)]
-    return config, diff_ids, history
-
-
-def _pick_manifest(source: Source, index: dict, depth: int = 0) -> dict:
-    """The first image manifest whose blob exists, preferring linux/amd64."""
-    if depth > 4:
-        raise BadImage("image indexes nested more than 4 deep")
-    candidates = [_dict(m, "index entry") for m in _list(index.get("manifests"), "manifests")]
-    candidates.sort(key=lambda m: _get(m, "platform", "architecture") != "amd64")
-    for descriptor in candidates:
-        if not source.has(_blob_name(descriptor.get("digest"))):
-            continue
-        data = _verified_blob(source, descriptor, "manifest")
-        document = _dict(parse_json(data, "manifest"), "manifest")
-        kind = descriptor.get("mediaType") or document.get("mediaType")
-        if kind in _INDEX_TYPES or "manifests" in document:
-            try:
-                return _pick_manifest(source, document, depth + 1)
-            except BadImage:
-                continue
-        if kind in _MANIFEST_TYPES or "config" in document:
-            return document
-    raise BadImage("no image manifest found in index.json",
-                   hint="the layout holds no complete image for any platform")
-
-
-def _plan_oci(source: Source) -> Plan:
-    index, _ = source.read_json("index.json")
-    manifest = _pick_manifest(source, _dict(index, "index.json"))
-    config_descriptor = _dict(manifest.get("config"), "manifest config")
-    raw = _verified_blob(source, config_descriptor, "config")
-    config, diff_ids, history = _config(raw, "config")
-    layers = [_dict(l, "layer descriptor") for l in _list(manifest.get("layers"), "layers")]
-    if len(layers) != len(diff_ids):
-        raise BadImage(f"manifest lists {len(layers)} layers, config {len(diff_ids)} diff_ids")
-    refs = [LayerRef(_blob_name(l.get("digest")), l.get("digest"), d, l.get("size"))
-            for l, d in zip(layers, diff_ids)]
-    tags = _oci_tags(source, index)
-    digest = sha256_digest(raw)
-    return Plan("oci-layout", digest, digest, tags, config, history, refs)
-
-
-def _oci_tags(source: Source, index: dict) -> list[str]:
-    if source.has("manifest.json"):
-        manifests, _ = source.read_json("manifest.json")
-        if isinstance(manifests, list) and manifests and isinstance(manifests[0], dict):
-            return [t for t in _list(manifests[0].get("RepoTags"), "RepoTags") if isinstance(t, str)]
-    tags = []
-    for m in _list(index.get("manifests"), "manifests"):
-        name = (_get(m, "annotations", "io.containerd.image.name")
-                or _get(m, "annotations", "org.opencontainers.image.ref.name"))
-        if isinstance(name, str):
-            tags.append(name)
-    return tags
-
-
-def _plan_docker(source: Source) -> Plan:
-    manifests, _ = source.read_json("manifest.json")
-    entries = _list(manifests, "manifest.json")
-    if not entries:
-        raise BadImage("manifest.json lists no image")
-    entry = _dict(entries[0], "manifest.json entry")
-    config_name = entry.get("Config")
-    if not isinstance(config_name, str):
-        raise BadImage("manifest.json has no Config")
-    raw = source.read_bytes(config_name)
-    digest = sha256_digest(raw)
-    named = _digest_in_name(config_name)
-    if named and named != digest:
-        raise DigestMismatch(f"config {config_name}: expected {named}, got {digest}",
-                             hint="the image was modified after it was written")
-    config, diff_ids, history = _config(raw, config_name)
-    layer_names = [n for n in _list(entry.get("Layers"), "Layers")]
-    if len(layer_names) != len(diff_ids):
-        raise BadImage(f"manifest.json lists {len(layer_names)} layers, "
-                       f"config {len(diff_ids)} diff_ids")
-    refs = [LayerRef(str(n), _digest_in_name(str(n)), d) for n, d in zip(layer_names, diff_ids)]
-    tags = [t for t in _list(entry.get("RepoTags"), "RepoTags") if isinstance(t, str)]
-    return Plan("docker-archive", digest, digest, tags, config, history, refs)
-
-
-def _digest_in_name(name: str) -> str | None:
-    """The digest a member's name promises (``blobs/sha256/<hex>``, ``<hex>.json``)."""
-    match = re.fullmatch(r"(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json)?", name)
-    return "sha256:" + match.group(1) if match else None
-
-
-def _plan_v1(source: Source) -> Plan:
-    repos, _ = source.read_json("repositories")
-    tags, top = [], None
-    for name, refs in _dict(repos, "repositories").items():
-        for tag, layer_id in _dict(refs, f"repositories {name}").items():
-            tags.append(f"{name}:{tag}")
-            top = top or layer_id
-    if top is None:
-        top = _v1_top(source)
-    chain, seen, layer_id = [], set(), top
-    while layer_id:
-        if not isinstance(layer_id, str) or not _HEX64.fullmatch(layer_id):
-            raise BadImage(f"bad v1 layer id {str(layer_id)[:80]!r}")
-        if layer_id in seen or len(chain) >= MAX_V1_CHAIN:
-            raise BadImage("the v1 parent chain loops or is absurdly long")
-        seen.add(layer_id)
-        body, _ = source.read_json(f"{layer_id}/json")
-        body = _dict(body, f"{layer_id[:12]}/json")
-        if body.get("id", layer_id) != layer_id:
-            raise DigestMismatch(f"{layer_id[:12]}/json names itself {str(body.get('id'))[:80]}")
-        chain.append((layer_id, body))
-        layer_id = body.get("parent")
-    chain.reverse()
-    refs = [LayerRef(f"{i}/layer.tar", None, None) for i, _ in chain]
-    history = [{"created": b.get("created"),
-                "created_by": " ".join(map(str, _list(_get(b, "container_config", "Cmd"), "Cmd")))}
-               for _, b in chain]
-    return Plan("docker-v1", None, top, tags, chain[-1][1], history, refs)
-
-
-def _v1_top(source: Source) -> str:
-    ids = {n.split("/")[0] for n in source.names() if n.endswith("/json")}
-    parents = set()
-    for layer_id in ids:
-        body, _ = source.read_json(f"{layer_id}/json")
-        parent = _get(body, "parent")
-        if isinstance(parent, str):
-            parents.add(parent)
-    tops = sorted(ids - parents)
-    if not tops:
-        raise BadImage("no v1 layer folders found")
-    return tops[0]
-
-
-# --- reading layers ------------------------------------------------------------------
 def read_layer(source: Source, ref: LayerRef, number: int, visit: Visitor | None = None) -> LayerInfo:
     """Stream one layer, verify its digests, and list it."""
     label = f"layer {number} ({ref.name[:80]})"
@@ -355,18 +122,24 @@ def read_layer(source: Source, ref: LayerRef, number: int, visit: Visitor | None
     return LayerInfo(scan.diff_id, scan.blob_digest, scan.size, scan.compression, scan.entries)
 
 
-def inspect(path: str | Path) -> ImageInfo:
+def inspect(path: str | Path, ref: str | None = None) -> ImageInfo:
     """Read an image tarball or OCI folder; never writes; verifies every digest.
 
+    Args:
+        path: the image file or folder; ``PATH:REF`` names one image of several.
+        ref: which image, when the file holds several (a tag, a name, or a digest or
+            its first hex digits). Between the platforms of a multi-platform image
+            the one present is read, this machine's architecture first.
+
     Raises:
-        BadImage: unreadable, inconsistent or hostile input.
+        BadImage: unreadable, inconsistent or hostile input; several images and no ``ref``.
         DigestMismatch: content does not hash to the digest that names it.
     """
-    with open_source(path) as source:
-        found = plan(source)
-        layers = [read_layer(source, ref, n) for n, ref in enumerate(found.layers, 1)]
+    with open_image(path, ref) as (source, ref):
+        found = plan(source, ref)
+        layers = [read_layer(source, layer, n) for n, layer in enumerate(found.layers, 1)]
     return ImageInfo(found.format, found.config_digest, found.image_id, found.repo_tags,
-                     found.config, found.history, layers)
+                     found.config, found.history, layers, found.platform, found.absent_platforms)
 
 
 __all__ = ["ImageInfo", "LayerInfo", "TarEntry", "inspect"]

@@ -15,14 +15,18 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import posixpath
-import tarfile
+import stat
 from pathlib import Path
+from typing import Iterator
 
 from labkit.errors import BadImage
+from labkit.oci.tarheader import short
+from labkit.oci.tarmember import TarReader
 
 MAX_MEMBERS = 50_000
 MAX_JSON_BYTES = 16 << 20
@@ -172,30 +176,39 @@ class TarSource(Source):
             raise
 
     def _index(self) -> None:
-        try:
-            with open(self.path, "rb") as raw:
-                if raw.read(2) == b"\x1f\x8b":
-                    raise BadImage(f"{self.path.name} is gzip-compressed",
-                                   hint="decompress it first (gunzip), then inspect the .tar")
+        with open(self.path, "rb") as raw:
+            if raw.read(2) == b"\x1f\x8b":
+                raise BadImage(f"{self.path.name} is gzip-compressed",
+                               hint="decompress it first (gunzip), then inspect the .tar")
+            raw.seek(0)
             file_size = os.fstat(self._fd).st_size
-            with tarfile.open(self.path, "r:") as tf:
-                count = 0
-                while (info := tf.next()) is not None:
-                    count += 1
-                    if count > MAX_MEMBERS:
-                        raise BadImage(f"{self.path.name} has more than {MAX_MEMBERS} members",
-                                       hint="this is not an image tarball")
-                    if info.isreg():
-                        if info.offset_data + info.size > file_size:
-                            raise BadImage(f"{info.name[:120]} in {self.path.name} declares "
-                                           f"{info.size} bytes past the end of the file",
-                                           hint="the tarball is truncated or forged")
-                        name = posixpath.normpath(info.name.lstrip("/"))
-                        self._members[name] = (info.offset_data, info.size)
-                    tf.members.clear()
-        except (tarfile.TarError, EOFError) as err:
-            raise BadImage(f"{self.path.name} is not a readable tar archive ({err})",
-                           hint="give a docker save tarball, an OCI archive or an OCI folder") from None
+            reader = TarReader(raw, self.path.name, size=file_size)
+            links: dict[str, str] = {}
+            for count, member in enumerate(reader, 1):
+                if count > MAX_MEMBERS:
+                    raise BadImage(f"{self.path.name} has more than {MAX_MEMBERS} members",
+                                   hint="this is not an image tarball")
+                if member.data_offset + member.data_size > file_size:
+                    raise BadImage(f"{short(member.name)} in {self.path.name} declares "
+                                   f"{member.size} bytes past the end of the file",
+                                   hint="the tarball is truncated or forged")
+                name = posixpath.normpath(member.name.lstrip("/"))
+                if member.typeflag in ("0", "7") and member.sparse is None:
+                    self._members[name] = (member.data_offset, member.data_size)
+                elif member.typeflag == "2":   # docker save (1.10-24) links a repeated layer.tar
+                    links[name] = posixpath.join(posixpath.dirname(name), member.linkname)
+                elif member.typeflag == "1":
+                    links[name] = member.linkname
+        self._resolve(links)
+
+    def _resolve(self, links: dict[str, str]) -> None:
+        """Links to members of the archive read as those members; a link that leaves the
+        archive (``../../etc/passwd``) or goes nowhere stays unreadable."""
+        for _ in range(8):     # chains of links, a few deep at most
+            for name, target in links.items():
+                found = self._members.get(posixpath.normpath(target.lstrip("/")))
+                if found is not None and name not in self._members:
+                    self._members[name] = found
 
 
 class DirSource(Source):
@@ -225,11 +238,56 @@ class DirSource(Source):
         return Slice(fd, 0, os.fstat(fd).st_size, name[:120], owns_fd=True)
 
 
+def image_path(path, ref: str | None = None) -> tuple[Path, str | None]:
+    """``(path, ref)`` from ``PATH`` or ``PATH:REF`` (``img.tar:busybox:latest``).
+
+    A path that exists is taken whole; otherwise the longest part before a ``:``
+    that exists is the path and the rest the reference.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> tar = pathlib.Path(tempfile.mkdtemp()) / "two.tar"
+        >>> _ = tar.write_bytes(b"")
+        >>> image_path(f"{tar}:busybox:latest")[1]
+        'busybox:latest'
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise BadImage(f"expected the path of an image, got {type(path).__name__}",
+                       hint="give the path of an image tarball or folder")
+    text = os.fsdecode(os.fspath(path))
+    if ref is None and ":" in text and not os.path.lexists(text):
+        cuts = [i for i, char in enumerate(text) if char == ":" and i and os.path.exists(text[:i])]
+        if cuts:
+            return Path(text[:cuts[-1]]), text[cuts[-1] + 1:] or None
+    return Path(text), ref
+
+
+@contextlib.contextmanager
+def open_image(path, ref: str | None = None) -> Iterator[tuple[Source, str | None]]:
+    """``(source, ref)`` for ``PATH`` or ``PATH:REF`` (see ``image_path``)."""
+    path, ref = image_path(path, ref)
+    with open_source(path) as source:
+        yield source, ref
+
+
+_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a fifo (named pipe)", stat.S_IFSOCK: "a socket"}
+
+
 def open_source(path: str | Path) -> Source:
     """A ``Source`` for a tarball or a folder; ``BadImage`` when it is neither."""
-    path = Path(path)
-    if path.is_dir():
+    path, _ = image_path(path, "")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadImage(f"{short(str(path))} does not exist",
+                       hint="give the path of an image tarball or folder") from None
+    except OSError as err:
+        raise BadImage(f"cannot read {short(str(path))}: {err.strerror}") from None
+    if stat.S_ISDIR(mode):
         return DirSource(path)
-    if not path.is_file():
-        raise BadImage(f"{path} does not exist", hint="give the path of an image tarball or folder")
+    if not stat.S_ISREG(mode):
+        raise BadImage(f"{short(str(path))} is not an image: it is "
+                       f"{_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}",
+                       hint="give the path of an image tarball or folder")
     return TarSource(path)
