@@ -21,13 +21,17 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from labkit.engine.commands import PADDING, CommandRun, varying_spans
+from labkit.engine.commands import CommandRun, varying_spans
 from labkit.errors import LabkitError
 from labkit.show.style import PALETTE
 
+#: Two spaces or more: the padding of a table's columns (marked, so comparisons can
+#: take any such run as one: its width follows the widest value, which may vary).
+PAD_RUN = re.compile(r"  +")
 #: The tooltip on a marked part of an output.
 VARIES_TITLE = "differs on every run (set by the engine when it ran, or a date or duration)"
 
@@ -50,7 +54,7 @@ class Step:
         esc = html.escape
 
         def plain(part: str) -> str:   # column padding: its width follows the widest value
-            return PADDING.sub(lambda m: f"<span class='labkit-pad'>{m.group()}</span>", esc(part))
+            return PAD_RUN.sub(lambda m: f"<span class='labkit-pad'>{m.group()}</span>", esc(part))
 
         out, last, text = [], 0, self.run.output
         for start, end, kind in self.spans:
