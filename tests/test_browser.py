@@ -167,7 +167,7 @@ def test_layer_explorer_and_engine_picker_in_chromium(page):
 
     select = explorer.locator(".labkit-layer-select select")
     options = [o.replace("\xa0", " ").strip() for o in select.locator("option").all_inner_texts()]
-    assert [o.split(" · ")[0] for o in options] == ["layer 0", "layer 1"]
+    assert [o.split(" · ")[0] for o in options] == ["layer 1", "layer 2"]
     page.wait_for_function("document.querySelectorAll('.labkit-layer-explorer .labkit-file-row').length > 0")
     assert file_rows(page) == [("added", "etc"), ("added", "etc/motd"), ("added", "hello")]
     shoot(explorer, "explorer-layer-0")

@@ -135,7 +135,7 @@ def test_created_by_comes_from_the_history(tmp_path):
                     history=[{"created_by": "COPY hello /hello"}, {"created_by": "CMD", "empty_layer": True}])
     x = explore.explore(img.write(tmp_path / "h.tar"))
     assert x.layers[0].created_by == "COPY hello /hello"
-    assert show.layer_label(x.layers[0]).startswith("layer 0 · ")
+    assert show.layer_label(x.layers[0]).startswith("layer 1 · ")
 
 
 def test_an_image_object_is_explored_without_leaving_files(tmp_path, monkeypatch):

@@ -117,7 +117,7 @@ def test_layer_explorer_shows_the_picked_layer(two_layers):
     box = show.layer_explorer(two_layers)
     assert "labkit-layer-explorer" in box._dom_classes
     select, files = find(box, "labkit-layer-select"), find(box, "labkit-layer-files")
-    assert [label.split(" · ")[0] for label, _ in select.options] == ["layer 0", "layer 1"]
+    assert [label.split(" · ")[0] for label, _ in select.options] == ["layer 1", "layer 2"]
     assert select.value == 0
     assert [r["path"] for r in Rows(files.value).rows] == ["etc/motd", "hello"]
     select.value = 1

@@ -60,7 +60,7 @@ def layers_html(x) -> str:
     largest = max((layer.size for layer in x.layers), default=0)
     rows = "".join(
         f"<tr class='labkit-layer-row' data-layer='{layer.index}'>"
-        f"<td>{layer.index}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
+        f"<td>{layer.index + 1}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
         f"<td style='white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
         f"<td><code>{esc(layer.diff_id[:19])}…</code></td>"
         f"<td style='white-space:nowrap'>{esc(layer.summary())}</td>"
@@ -93,7 +93,7 @@ def layer_files_html(layer) -> str:
         rows.append(f"<tr><td colspan='5'>… and {more:,} more</td></tr>")
     if not rows:
         rows.append("<tr><td colspan='5'>This layer changes no files.</td></tr>")
-    caption = (f"<caption style='text-align:left'><b>layer {layer.index}</b>: {esc(layer.summary())}; "
+    caption = (f"<caption style='text-align:left'><b>layer {layer.index + 1}</b>: {esc(layer.summary())}; "
                f"{human_bytes(layer.stored_bytes)} stored, {human_bytes(layer.deleted_bytes)} "
                f"hidden from below</caption>")
     return f"<table class='labkit-files' style='width:100%'>{caption}{''.join(rows)}</table>"
@@ -104,13 +104,28 @@ def _widget_classes():
     """The widget classes, built on first use so ``import labkit`` stays fast."""
     import ipywidgets
 
-    class LayerExplorer(ipywidgets.VBox):
+    class Static:
+        """A widget that also carries a static HTML rendering of its first view, so a
+        notebook rendered without a kernel (nbconvert, a repository page) is not blank."""
+
+        static_html = ""
+
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if isinstance(bundle, dict) and self.static_html:
+                bundle["text/html"] = self.static_html
+            return bundle
+
+    class LayerExplorer(Static, ipywidgets.VBox):
         """The layer explorer box; its text form (nbval, terminals) is the summary."""
 
         def __repr__(self) -> str:
             return getattr(self, "text", "LayerExplorer()")
 
-    return ipywidgets, LayerExplorer
+    class EnginePicker(Static, ipywidgets.VBox):
+        """The engine picker box."""
+
+    return ipywidgets, LayerExplorer, EnginePicker
 
 
 def layer_explorer(image):
@@ -131,7 +146,7 @@ def layer_explorer(image):
         >>> print(box)
         e.tar (docker-archive): 0 layers
     """
-    widgets, LayerExplorer = _widget_classes()
+    widgets, LayerExplorer, _ = _widget_classes()
     x = image if isinstance(image, Exploration) else explore(image)
     select = widgets.Select(options=[(layer_label(layer), layer.index) for layer in x.layers],
                             rows=min(max(len(x.layers), 2), 8), disabled=not x.layers,
@@ -150,6 +165,9 @@ def layer_explorer(image):
         parts += [widgets.HTML(layers_html(x)), select, files]
     box = LayerExplorer(parts)
     box.add_class("labkit-layer-explorer")
+    box.static_html = (f"<div class='labkit-layer-explorer-static'>{explorer_summary_html(x)}"
+                       + (layers_html(x) + layer_files_html(x.layers[0]) if x.layers else "")
+                       + "</div>")
     box.text = "\n".join([f"{x.source} ({x.format}): {len(x.layers)} layers"]
                          + [layer_label(layer) for layer in x.layers])
     return box
@@ -158,14 +176,15 @@ def layer_explorer(image):
 
 
 def layer_label(layer: LayerChanges) -> str:
-    """A one-line name for a layer in the picker: index, short diff_id, size, summary.
+    """A one-line name for a layer in the picker: its number (from 1, bottom first, as in
+    ``labkit.show.image``), short diff_id, size, summary.
 
     Example:
         >>> layer_label(LayerChanges(0, "sha256:5f70bf18a086", 1024, "", ()))
-        'layer 0 · 5f70bf18a086 · 1,024 B (1.0 KiB) · 0 added, 0 changed, 0 deleted'
+        'layer 1 · 5f70bf18a086 · 1,024 B (1.0 KiB) · 0 added, 0 changed, 0 deleted'
     """
     short = layer.diff_id.split(":")[-1][:12]
-    return f"layer {layer.index} · {short} · {human_bytes(layer.size)} · {layer.summary()}"
+    return f"layer {layer.index + 1} · {short} · {human_bytes(layer.size)} · {layer.summary()}"
 
 
 def observation_label(item) -> str:
@@ -214,7 +233,7 @@ def engine_picker(observations, render=None, label=observation_label):
         >>> box.children[0].value
         (0, 1)
     """
-    widgets, _ = _widget_classes()
+    widgets, _, EnginePicker = _widget_classes()
     from IPython.display import display
 
     items = list(observations)
@@ -226,6 +245,8 @@ def engine_picker(observations, render=None, label=observation_label):
     view = widgets.Output()
     view.add_class("labkit-engine-view")
 
+    first: list = []      # what the first view showed: the static rendering's content
+
     def redraw(_change=None) -> None:
         chosen = [items[i] for i in select.value]
         view.outputs = ()
@@ -234,6 +255,8 @@ def engine_picker(observations, render=None, label=observation_label):
                 print("Pick at least one engine (Ctrl/Shift-click to pick several).")
                 return
             shown = render(chosen)
+            if not first:
+                first.append(shown)
             for thing in shown if isinstance(shown, (list, tuple)) else [shown]:
                 display(thing)
                 if hasattr(thing, "savefig"):  # a matplotlib figure: shown once, then freed
@@ -243,6 +266,31 @@ def engine_picker(observations, render=None, label=observation_label):
 
     select.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([select, view])
+    box = EnginePicker([select, view])
     box.add_class("labkit-engine-picker")
+    box.static_html = ("<div class='labkit-engine-picker-static'><p><em>All engines shown; in a "
+                       "running notebook, pick some to compare.</em></p>"
+                       + "".join(_static(thing) for thing in _listed(first[0] if first else []))
+                       + "</div>")
     return box
+
+
+def _listed(shown) -> list:
+    return list(shown) if isinstance(shown, (list, tuple)) else [shown]
+
+
+def _static(thing) -> str:
+    """HTML for one thing a picker shows: its own HTML, or a figure as a PNG."""
+    if hasattr(thing, "savefig"):
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        thing.savefig(buffer, format="png", dpi=80)
+        plt.close(thing)
+        return f"<img src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+    if hasattr(thing, "_repr_html_"):
+        return thing._repr_html_()
+    return f"<pre>{html.escape(str(thing))}</pre>"
