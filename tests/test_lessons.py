@@ -300,3 +300,27 @@ def test_sanitize_drops_the_doctors_rows_about_this_machine(monkeypatch):
     plain.hello_variants = laptop.hello_variants = {}   # values are masked anyway; rows differ in number
     assert _sanitize(laptop.text()) == _sanitize(plain.text())
     assert _sanitize(laptop._repr_html_()) == _sanitize(plain._repr_html_())
+
+
+def _scenarios_shown() -> set[str]:
+    """Every scenario a notebook's code asks for by name."""
+    names = set()
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                names.update(re.findall(r'"([a-z0-9.-]+)"', "".join(cell["source"])))
+    return names & set(observe.SCENARIOS)
+
+
+def test_every_scenario_a_lesson_shows_has_its_commands_recorded_on_every_engine():
+    shown = _scenarios_shown()
+    assert {"empty-labkit", "hello-legacy", "hello-variants", "busybox-whiteout"} <= shown
+    missing = [f"{obs.name}: {name}/{case_name}"
+               for obs in observe.recorded() for name in sorted(shown) if name in obs.results
+               for case_name, case in obs[name].cases.items()
+               if not case.commands and not case.extra.get("not_here")
+               and not (case.error or "").startswith(("no compiler", "needs"))]
+    recorded_names = {obs.name for obs in observe.recorded()}
+    assert {"20.10.5", "20.10.24", "26.1.5", "28.5.2", "28.5.2-containerd"} <= recorded_names
+    assert all(name in obs.results for obs in observe.recorded() for name in shown)
+    assert not missing, "record them again (`labkit record ENGINE --scenario S`):\n" + "\n".join(missing)
