@@ -17,7 +17,7 @@ from labkit.errors import LabkitError
 
 __all__ = ["LabkitError", "doctor", "mode", "__version__"]
 
-_SUBMODULES = {"oci", "hello", "engine", "fleet", "machine", "scenarios", "observe", "compare",
+_SUBMODULES = {"oci", "hello", "engine", "fleet", "registry", "machine", "scenarios", "observe", "compare",
                "explore", "show", "checks", "lessons", "errors"}
 
 
