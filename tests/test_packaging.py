@@ -13,7 +13,7 @@ tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11+")
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI ones.
-CONDA_TO_PYPI = {"docker-py": "docker"}
+CONDA_TO_PYPI = {"docker-py": "docker", "python-isal": "isal"}
 NOT_PACKAGES = {"python", "pip"}
 
 
@@ -55,7 +55,7 @@ def test_binder_reads_the_top_level_files():
     # repo2docker: if binder/ or .binder/ exists, configuration at the top level is ignored.
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
     packages = [line.partition("#")[0].strip() for line in (ROOT / "apt.txt").read_text().splitlines()]
-    assert {"busybox-static", "musl-tools"} <= set(filter(None, packages))
+    assert {"busybox-static", "musl-tools", "docker-registry"} <= set(filter(None, packages))
 
 
 def test_readme_badge_opens_the_lab_on_binder():
