@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labkit.errors import EngineError, LabkitError
-from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_whiteout
+from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_layer, busybox_whiteout
 from labkit.scenarios.case import REPOSITORY, Case, Lab, Scenario, engine_words
 from labkit.scenarios.describe import describe_image
 from labkit.scenarios.empty import empty_dockerfile, empty_import, empty_labkit
@@ -25,7 +25,7 @@ from labkit.scenarios.hello_images import (HELLO_DOCKERFILE, era_1_4, hello_buil
                                           hello_image, hello_legacy, hello_variants)
 from labkit.scenarios.registry_images import registry_pull, registry_push
 
-__all__ = ["APPLETS", "BUSYBOX", "HELLO_DOCKERFILE", "REPOSITORY", "SCENARIOS", "Case", "Lab",
+__all__ = ["APPLETS", "BUSYBOX", "busybox_layer", "HELLO_DOCKERFILE", "REPOSITORY", "SCENARIOS", "Case", "Lab",
            "Scenario", "describe_image", "engine_words", "get", "hello_context", "hello_image",
            "run"]
 
