@@ -17,8 +17,8 @@ from labkit.errors import LabkitError
 
 __all__ = ["LabkitError", "doctor", "mode", "__version__"]
 
-_SUBMODULES = {"oci", "hello", "binder", "engine", "fleet", "machine", "scenarios", "observe",
-               "compare", "explore", "show", "checks", "lessons", "errors"}
+_SUBMODULES = {"oci", "hello", "binder", "engine", "fleet", "registry", "machine", "scenarios", "observe",
+               "compare", "explore", "ledger", "show", "checks", "lessons", "errors", "host"}
 
 
 def __getattr__(name: str):

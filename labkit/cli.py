@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from labkit import binder, compare, fleet, hello, machine, observe, oci, show
+from labkit import binder, compare, fleet, hello, machine, observe, oci, registry, show
 from labkit.errors import LabkitError
 
 
@@ -79,6 +79,10 @@ def cmd_extract(args) -> int:
 # --- fleet / record / compare ----------------------------------------------------------
 def cmd_fleet(args) -> int:
     return fleet.cli(args)
+
+
+def cmd_registry(args) -> int:
+    return registry.cli(args)
 
 
 def _progress():
@@ -187,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--keep", action="store_true", help="down: keep data roots")
     s.set_defaults(func=cmd_fleet)
+
+    s = sub.add_parser("registry", help="a real registry on loopback; push and pull without an engine")
+    s.add_argument("action", choices=["up", "status", "down", "push", "pull"])
+    s.add_argument("operands", nargs="*", metavar="ARG",
+                   help="push: IMAGE REF; pull: REF DIR (REF: repo:tag, or 127.0.0.1:PORT/repo:tag)")
+    s.add_argument("--root", default=None, metavar="DIR",
+                   help="the registry's folder (default ~/.cache/labkit/registry)")
+    s.add_argument("--format", default="oci", choices=["oci", "docker"], help="push: manifest media types")
+    s.add_argument("--chunk-size", type=int, default=None, metavar="BYTES", help="push: chunked upload")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_registry)
 
     s = sub.add_parser("record", help="run the lab's scenarios on engines, write data/observations")
     s.add_argument("engines", nargs="*", metavar="ENGINE")

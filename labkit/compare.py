@@ -176,3 +176,66 @@ def header_differences(a: Observation, b: Observation, scenario: str = "hello-le
     out.append({"field": "layer diff_id", a.name: a[scenario].main.diff_ids[-1][:19] + "…",
                 b.name: b[scenario].main.diff_ids[-1][:19] + "…"})
     return out
+
+
+def _short_type(media_type: str | None) -> str:
+    """``application/vnd.oci.image.layer.v1.tar+gzip`` -> ``oci layer tar+gzip``."""
+    if not media_type:
+        return "-"
+    kind = "docker" if ".docker." in media_type else ("oci" if ".oci." in media_type else media_type)
+    tail = media_type.rsplit(".", 1)[-1] if kind != media_type else ""
+    for word, short in (("manifest.list", "manifest list"), ("image.index", "index"),
+                        ("manifest", "manifest"), ("config", "config"), ("container.image", "config"),
+                        ("rootfs.diff", "layer"), ("image.layer", "layer")):
+        if word in media_type:
+            return f"{kind} {short}" + (f" {tail}" if short == "layer" else "")
+    return media_type
+
+
+def push_rows(observations: Sequence[Observation], cases: Sequence[str] | None = None) -> list[dict]:
+    """One row per engine and case of ``registry-push``: what ``docker push`` stored.
+
+    Columns: ``engine``, ``case``, ``pushed`` (the tag's media type), ``platforms``, ``layer
+    blobs`` (media type), ``compressed digest`` (first layer, 12 digits), ``layer bytes``
+    (each layer blob), ``pull size``, ``config bytes``, ``push said``.
+
+    Example:
+        >>> from labkit import observe
+        >>> push_rows([observe.reference()], ["busybox"])[0]["pushed"]
+        'docker manifest'
+    """
+    out = []
+    for obs in observations:
+        result = obs.results.get("registry-push")
+        for name, case in (result.cases.items() if result else []):
+            if cases and name not in cases:
+                continue
+            x = case.extra
+            if not case.ok or "manifest" not in x:
+                out.append({"engine": obs.name, "case": name, "pushed": f"failed: {case.error}"})
+                continue
+            out.append({
+                "engine": obs.name, "case": name, "pushed": _short_type(x["manifest"]["media_type"]),
+                "platforms": ", ".join(x["platforms"]) or "-",
+                "layer blobs": ", ".join(sorted({_short_type(l["media_type"]) for l in x["layers"]})),
+                "compressed digest": x["layers"][0]["digest"][7:19] if x["layers"] else "-",
+                "layer bytes": " + ".join(f"{l['size']:,}" for l in x["layers"]),
+                "pull size": f"{x['pull_size']:,}", "config bytes": f"{x['config']['size']:,}",
+                "push said": "; ".join(x.get("push_statuses") or []),
+            })
+    return out
+
+
+def pull_rows(observations: Sequence[Observation]) -> list[dict]:
+    """One row per engine and case of ``registry-pull``: what ``docker pull`` made of
+    another engine's push (the ID, what it is the digest of, the sizes reported)."""
+    out = []
+    for obs in observations:
+        result = obs.results.get("registry-pull")
+        for name, case in (result.cases.items() if result else []):
+            out.append({"engine": obs.name, "pulled": name.removeprefix("from-"),
+                        "ok": "yes" if case.ok else f"no: {case.error}",
+                        "image ID": (case.image_id or "-")[7:19], "ID is the digest of": case.id_kind or "-",
+                        "size (inspect)": f"{case.size_inspect:,}" if case.size_inspect is not None else "-",
+                        "size (docker images)": f"{case.size_listed:,}" if case.size_listed is not None else "-"})
+    return out

@@ -71,3 +71,7 @@ class MissingTool(LabkitError):
 
 class FleetError(LabkitError):
     """Starting, querying or stopping the fleet of engines failed."""
+
+
+class RegistryError(LabkitError):
+    """Starting, reaching or talking to a registry failed, or it refused a request."""

@@ -33,8 +33,8 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-def test_the_five_lessons_exist():
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04"]
+def test_the_six_lessons_exist():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -104,4 +104,4 @@ def test_binder_reads_the_top_level_files():
     # repo2docker: if binder/ or .binder/ exists, configuration at the top level is ignored.
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
     packages = [line.partition("#")[0].strip() for line in (ROOT / "apt.txt").read_text().splitlines()]
-    assert {"busybox-static", "musl-tools"} <= set(filter(None, packages))
+    assert {"busybox-static", "musl-tools", "docker-registry"} <= set(filter(None, packages))

@@ -17,7 +17,7 @@ EMPTY_10240 = "sha256:84ff92691f909a05b224e1c56abb4864f01b4f8e3c854e4bb4c7baf1d3
 def test_scenario_names_are_the_documented_ones():
     assert list(scenarios.SCENARIOS) == [
         "empty-labkit", "empty-import", "empty-dockerfile", "hello-legacy", "hello-buildkit",
-        "hello-variants", "era-1.4", "busybox-whiteout"]
+        "hello-variants", "era-1.4", "busybox-whiteout", "registry-push", "registry-pull"]
 
 
 def test_case_round_trips_through_a_dict():

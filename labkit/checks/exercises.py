@@ -20,5 +20,9 @@ EXERCISES = {
     "04.1": "A shell in a FROM scratch image",
     "04.2": "Deleting busybox in a second layer",
     "04.3": "Name a whiteout",
+    "05.1": "The pull size of a manifest",
+    "05.2": "A second image that shares a layer",
+    "05.3": "The digest no compressor changes",
+    "05.4": "What unknown/unknown is",
 }
 

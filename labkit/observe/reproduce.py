@@ -16,6 +16,9 @@ from labkit.scenarios import Case
 VOLATILE_PROVENANCE = ("date", "recorded_at", "kernel", "endpoint")
 #: Case fields whose IDs are always the engine's own (a failed run names its container).
 ALWAYS_ENGINE_ASSIGNED = ("run",)
+#: Keys of a case's ``extra`` never compared: raw ``docker`` output (it depends on the CLI's
+#: version and on timing; the facts read from it sit beside it and are compared).
+VOLATILE_EXTRA = ("cli",)
 #: What an engine-assigned number becomes in :func:`deterministic`.
 VARIES = "<varies>"
 _HEX_ID = re.compile(r"[0-9a-f]{64}|\b[0-9a-f]{12}\b")
@@ -24,11 +27,13 @@ _HEX_ID = re.compile(r"[0-9a-f]{64}|\b[0-9a-f]{12}\b")
 def deterministic(observation: Observation | dict) -> dict:
     """The fields a fresh recording of the same configuration must reproduce.
 
-    Drops volatile provenance (date, kernel, endpoint) and masks every hex ID in the
-    fields a case lists as ``engine_assigned`` (they hold build timestamps) and in
-    ``run`` (a failed run names its container); engine-assigned numbers become
-    ``"<varies>"``; in the docker commands' output, the parts that differ on every run
-    (``labkit.engine.commands.varying_spans``) become ``"<varies>"``.
+    Drops volatile provenance (date, kernel, endpoint) and raw CLI output kept in
+    ``extra["cli"]``, and masks every hex ID in the fields a case lists as
+    ``engine_assigned`` (they hold build timestamps; ``extra.<key>`` names a fact inside
+    ``extra``, whose numbers vary too) and in ``run`` (a failed run names its container);
+    engine-assigned numbers become ``"<varies>"``; in the docker commands' output, the
+    parts that differ on every run (``labkit.engine.commands.varying_spans``) become
+    ``"<varies>"``.
 
     Example:
         >>> from labkit.observe import reference
@@ -43,7 +48,14 @@ def deterministic(observation: Observation | dict) -> dict:
         for case in result["cases"].values():
             if case.get("commands"):
                 case["commands"] = Case.from_dict(case).masked_commands()
+            extra = case.get("extra") or {}
+            for key in VOLATILE_EXTRA:
+                extra.pop(key, None)
             for field in {*case.get("engine_assigned", []), *ALWAYS_ENGINE_ASSIGNED}:
+                if field.startswith("extra."):     # a fact inside extra: IDs and numbers vary
+                    if field[6:] in extra:
+                        extra[field[6:]] = _mask_deep(extra[field[6:]])
+                    continue
                 value = case.get(field)
                 case[field] = VARIES if isinstance(value, (int, float)) else mask_ids(value)
             if "save" in case.get("engine_assigned", []) and case.get("save"):
@@ -69,6 +81,19 @@ def differences(a, b, path: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
     return [] if a == b else [f"{path}: {a!r:.120} != {b!r:.120}"]
+
+
+def _mask_deep(value):
+    """Like :func:`mask_ids`, and every number (not bool) -> ``"<varies>"`` too."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return VARIES
+    if isinstance(value, list):
+        return [_mask_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_deep(v) for k, v in value.items()}
+    return mask_ids(value)
 
 
 def mask_ids(value):

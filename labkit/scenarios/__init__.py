@@ -17,14 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from labkit.errors import EngineError, LabkitError
-from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_whiteout
+from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_layer, busybox_whiteout
 from labkit.scenarios.case import NOT_HERE, Case, Lab, Scenario, engine_words, namespace
 from labkit.scenarios.describe import describe_image
 from labkit.scenarios.empty import empty_dockerfile, empty_import, empty_labkit
 from labkit.scenarios.hello_images import (HELLO_DOCKERFILE, era_1_4, hello_buildkit, hello_context,
                                           hello_image, hello_legacy, hello_variants)
+from labkit.scenarios.registry_images import registry_pull, registry_push
 
-__all__ = ["APPLETS", "BUSYBOX", "HELLO_DOCKERFILE", "NOT_HERE", "SCENARIOS", "Case", "Lab",
+__all__ = ["APPLETS", "BUSYBOX", "busybox_layer", "HELLO_DOCKERFILE", "NOT_HERE", "SCENARIOS", "Case", "Lab",
            "Scenario", "describe_image", "engine_words", "namespace", "get", "hello_context", "hello_image",
            "run"]
 
@@ -41,6 +42,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("era-1.4", "the Docker 1.4 era tarball (two-layer history), loaded", era_1_4),
     Scenario("busybox-whiteout", "busybox FROM scratch, then a layer that deletes a file",
              busybox_whiteout),
+    Scenario("registry-push", "hello (both builders) and busybox docker-pushed to a local registry",
+             registry_push),
+    Scenario("registry-pull", "docker pull of what two other engines pushed (replayed byte for byte)",
+             registry_pull),
 )}
 
 

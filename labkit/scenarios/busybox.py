@@ -15,6 +15,11 @@ APPLETS = ("cat", "echo", "env", "false", "head", "ls", "mkdir", "pwd", "rm", "s
 NOTES = b"".join(b"line %05d of a file the second layer deletes\n" % i for i in range(400))
 
 
+def busybox_layer(busybox: Path = BUSYBOX) -> list:
+    """Notebook 4's base layer: busybox, its applet links, and ``/data/notes.txt``."""
+    return _busybox_layer(busybox)
+
+
 def _busybox_layer(busybox: Path = BUSYBOX) -> list:
     entries = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", source=busybox, mode=0o755)]
     entries += [oci.Entry.symlink(f"bin/{applet}", "busybox") for applet in APPLETS]

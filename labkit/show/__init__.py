@@ -40,7 +40,7 @@ from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
 
 __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "DIFFERS", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
-    "Transcript", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
+    "Transcript", "command", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
     "plot_size_ledger", "size_ledger",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",

@@ -137,3 +137,18 @@ def commands(result, case: str | None = None, only: Sequence[str] | None = None)
         raise LabkitError(f"{result.scenario} holds no docker commands" + (f" for {case}" if case else ""),
                           hint="record it again with `labkit record`")
     return Transcript(result.source, steps)
+
+
+def command(result, case: str, step: str) -> Transcript:
+    """The raw ``docker`` command a registry scenario kept for ``case``'s ``step`` (``push``,
+    ``pull``, ``images``; kept in ``extra["cli"]``, the registry's port written ``PORT``).
+
+    Raises:
+        LabkitError: that case kept no such step (it failed before it).
+    """
+    cli = (result[case].extra.get("cli") or {}).get(step)
+    if not cli:
+        raise LabkitError(f"{result.scenario}/{case} kept no {step!r} command",
+                          hint="it failed before that step; see the case's error")
+    run = CommandRun(cli["command"], cli.get("exit_code", 0), cli["output"])
+    return Transcript(result.source, (("", (Step(run, ()),)),))
