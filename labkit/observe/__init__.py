@@ -45,23 +45,27 @@ Progress = Callable[[Sequence, str], Iterable]
 SCENARIOS: dict[str, str] = {name: s.description for name, s in scenarios.SCENARIOS.items()}
 
 
-def versions(progress: Progress | None = None) -> list[Observation]:
+def versions(progress: Progress | None = None,
+             names: Iterable[str] | None = None) -> list[Observation]:
     """Every recorded engine configuration -- observed live instead where its fleet engine
     is up (``labkit fleet up``), recorded otherwise; same order either way.
 
     Args:
         progress: wraps the scenarios while something is observed live (notebooks pass
             ``labkit.show.progress``, which draws a bar).
+        names: observe only these scenarios live (default: all); a live observation then
+            holds just those.
 
     Example:
         >>> [o.name for o in versions()][:2]                      # doctest: +SKIP
         ['20.10.5', '20.10.24']
     """
     observations = recorded()
+    names = list(names) if names is not None else None
     up = fleet_up()
     if not up.intersection(o.name for o in observations):
         return observations
-    return [observe_fleet(o.name, progress) if o.name in up else o for o in observations]
+    return [observe_fleet(o.name, progress, names) if o.name in up else o for o in observations]
 
 
 def fleet_up() -> set[str]:
@@ -72,11 +76,13 @@ def fleet_up() -> set[str]:
         return set()
 
 
-def observe_fleet(name: str, progress: Progress | None = None) -> Observation:
-    """Every scenario on the running fleet engine ``name``, live; cleans up after itself."""
+def observe_fleet(name: str, progress: Progress | None = None,
+                  names: Iterable[str] | None = None) -> Observation:
+    """Every scenario (or those in ``names``) on the running fleet engine ``name``, live;
+    cleans up after itself."""
     eng = fleet.engine(name)
     try:
-        return observe(eng, name=name, endpoint=f"fleet:{name}", progress=progress)
+        return observe(eng, names, name=name, endpoint=f"fleet:{name}", progress=progress)
     finally:
         eng.cleanup()
 

@@ -21,8 +21,10 @@ from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_whiteout
 from labkit.scenarios.case import Case, Lab, Scenario, engine_words, namespace
 from labkit.scenarios.describe import describe_image
 from labkit.scenarios.empty import empty_dockerfile, empty_import, empty_labkit
+from labkit.scenarios.failures import scratch_exec, scratch_user
 from labkit.scenarios.hello_images import (HELLO_DOCKERFILE, era_1_4, hello_buildkit, hello_context,
                                           hello_image, hello_legacy, hello_variants)
+from labkit.scenarios.scratch_runtime import scratch_runtime
 
 __all__ = ["APPLETS", "BUSYBOX", "HELLO_DOCKERFILE", "SCENARIOS", "Case", "Lab",
            "Scenario", "describe_image", "engine_words", "namespace", "get", "hello_context", "hello_image",
@@ -41,6 +43,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("era-1.4", "the Docker 1.4 era tarball (two-layer history), loaded", era_1_4),
     Scenario("busybox-whiteout", "busybox FROM scratch, then a layer that deletes a file",
              busybox_whiteout),
+    Scenario("scratch-exec", "programs the kernel will not start in scratch: dynamic, "
+             "another architecture, no exec bit", scratch_exec),
+    Scenario("scratch-user", "USER nobody without /etc/passwd, USER 65534, and with /etc/passwd",
+             scratch_user),
+    Scenario("scratch-runtime", "what a scratch container lacks, and what the runtime adds",
+             scratch_runtime),
 )}
 
 
