@@ -7,6 +7,7 @@ docker CLI with buildx) as a fallback while developing.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -122,7 +123,18 @@ def check_empty_image_loads(eng, tmp_path):
     assert eng.inspect("labkit-test/oci-empty:1")["Id"] == image.image_id
 
 
-CHECKS = [check_layer_bytes_match_both_builders, check_zero_layer_image_id_is_predicted,
+def check_user_is_where_buildkit_writes_it(eng, tmp_path):
+    """``Image(user=...)`` writes ``User`` where BuildKit does: first in the runtime config."""
+    context = _hello_context(tmp_path, 'FROM scratch\nCOPY hello /hello\nUSER nobody\nCMD ["/hello"]\n')
+    image_id = _build(eng, context, "labkit-test/oci-user:buildkit", "buildkit")
+    built = oci.inspect(eng.save(image_id, tmp_path / "user.tar")).config["config"]
+    ours = json.loads(oci.Image(user="nobody", env=[oci.DEFAULT_PATH_ENV], workdir="/",
+                                cmd=["/hello"]).config_bytes())["config"]
+    assert [k for k in built if k in ours] == list(ours)
+    assert {k: built[k] for k in ours} == ours
+
+
+CHECKS = [check_layer_bytes_match_both_builders, check_user_is_where_buildkit_writes_it, check_zero_layer_image_id_is_predicted,
           check_labkit_image_loads_runs_and_matches_docker_build,
           check_era_14_loads_with_one_history_row_per_instruction, check_empty_image_loads]
 

@@ -17,7 +17,8 @@ EMPTY_10240 = "sha256:84ff92691f909a05b224e1c56abb4864f01b4f8e3c854e4bb4c7baf1d3
 def test_scenario_names_are_the_documented_ones():
     assert list(scenarios.SCENARIOS) == [
         "empty-labkit", "empty-import", "empty-dockerfile", "hello-legacy", "hello-buildkit",
-        "hello-variants", "era-1.4", "busybox-whiteout", "registry-push", "registry-pull"]
+        "hello-variants", "era-1.4", "busybox-whiteout", "registry-push", "registry-pull", "scratch-exec",
+        "scratch-user", "scratch-runtime"]
 
 
 def test_case_round_trips_through_a_dict():
@@ -152,3 +153,89 @@ def test_busybox_whiteout_hides_the_file_but_not_its_bytes(engine, tmp_path):
     assert whiteout.diff_ids[0] == base.diff_ids[0]
     assert whiteout.extra["layer_sizes"][1] == 0
     assert whiteout.size_inspect == base.size_inspect > whiteout.extra["busybox_size"]
+
+
+# --- what real programs need in scratch (notebook 02, step 5) ----------------------------------
+FAILURE_SCENARIOS = ("scratch-exec", "scratch-user", "scratch-runtime")
+
+
+def test_user_images_write_user_first_as_buildkit_does():
+    from labkit.scenarios import failures
+
+    if not scenarios.BUSYBOX.is_file():
+        pytest.skip("Debian's busybox-static is not installed")
+    images = failures.user_images()
+    assert {name: image.user for name, image in images.items()} == {
+        "user-nobody": "nobody", "user-65534": "65534", "user-passwd": "nobody"}
+    assert images["user-nobody"].config_bytes().startswith(b'{"architecture":"amd64","config":{"User":"nobody",')
+
+
+def _messages(engine, tmp_path):
+    return {name: _run(engine, name, tmp_path / name) for name in FAILURE_SCENARIOS}
+
+
+@pytest.mark.engine
+def test_scratch_failures_give_the_kernels_and_runtimes_words(engine, tmp_path):
+    found = _messages(engine, tmp_path)
+    exec_, user, runtime = (found[n] for n in FAILURE_SCENARIOS)
+    for case in [*exec_.values(), *user.values(), *runtime.values()]:
+        assert case.commands, "every case keeps the docker commands it ran"
+    if exec_["dynamic"].ok:
+        assert exec_["dynamic"].extra["message"].endswith("no such file or directory")
+        assert exec_["dynamic"].extra["interpreter"].startswith("/lib")
+    other = exec_["other-arch"].extra
+    assert (other["engine_arch"], other["image_arch"]) == ("amd64", "arm64")
+    if not other["emulated"]:
+        assert other["message"].endswith("exec format error")
+    no_exec = exec_["no-exec-bit"].extra
+    assert no_exec["exit status"] == 126 and '"/hello": permission denied' in no_exec["message"]
+    assert exec_["dynamic"].extra["runtime"].startswith("runc ")
+    if not scenarios.BUSYBOX.is_file():
+        return
+    assert user["user-nobody"].extra["exit status"] == 125
+    assert "unable to find user nobody: no matching entries in passwd file" in user["user-nobody"].extra["message"]
+    assert user["user-65534"].extra["message"].startswith("uid=65534 gid=0")
+    assert user["user-passwd"].extra["message"].startswith("uid=65534(nobody) gid=65534(nogroup)")
+    assert runtime["not-there"].extra["message"].count("No such file or directory") == 3
+    assert runtime["timezone"].extra["message"] == "00:00 Europe"
+    container = runtime["container"]
+    assert container.extra["command"].endswith(" sh")
+    assert "executable file not found in $PATH" in container.extra["message"]
+    export = next(r for r in container.command_runs() if r.command.startswith("docker export"))
+    assert {".dockerenv", "etc/hosts", "etc/resolv.conf", "etc/hostname", "proc/", "sys/"} <= set(
+        export.output.split())
+    assert container.command_runs()[-1].command.startswith("docker rm -f")
+    names = [c["Names"] for c in engine.api.containers(all=True)]
+    assert not any(f"/{scenarios.namespace()}-scratch-runtime" in n for n in names), "the sleeper is removed"
+
+
+@pytest.mark.engine
+def test_scratch_failures_are_the_same_twice(engine, tmp_path):
+    from labkit import observe
+
+    first = observe.observe(engine, FAILURE_SCENARIOS)
+    again = observe.observe(engine, FAILURE_SCENARIOS)
+    assert observe.differences(observe.deterministic(first), observe.deterministic(again)) == []
+
+
+@pytest.mark.fleet
+@pytest.mark.parametrize("name", ["20.10.5", "20.10.24", "26.1.5", "28.5.2", "28.5.2-containerd"])
+def test_fleet_engine_prints_the_recorded_failure_messages(name, fleet):
+    """Each fleet engine prints, today, the very messages its recording shows."""
+    from labkit import fleet as fleet_mod
+    from labkit import observe
+
+    if name not in fleet:
+        pytest.fail(f"fleet engine {name} is not up", pytrace=False)
+    eng = fleet_mod.engine(name)
+    try:
+        fresh = observe.observe(eng, FAILURE_SCENARIOS, name=name, endpoint=f"fleet:{name}")
+    finally:
+        eng.cleanup()
+    recorded = observe.load(observe.DATA_DIR / f"{name}.json")
+    for scenario in FAILURE_SCENARIOS:
+        live, kept = fresh[scenario], recorded[scenario]
+        assert {c: case.extra.get("message") for c, case in live.cases.items()} == \
+            {c: case.extra.get("message") for c, case in kept.cases.items()}
+        assert [c.masked_commands() for c in live.cases.values()] == \
+            [c.masked_commands() for c in kept.cases.values()]

@@ -25,13 +25,13 @@ from labkit.checks.exercises import EXERCISES
 from labkit.checks.record import export_progress, import_progress, progress, progress_file
 from labkit.checks.registry import check_05_1, check_05_2, check_05_3, check_05_4
 from labkit.checks.start_here import check_00_1, check_00_2
-from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_4
+from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_4, check_02_5
 from labkit.checks.verdict import Verdict
 
 __all__ = ["EXERCISES", "Verdict", "checkers", "export_progress", "import_progress", "progress",
            "progress_file",
            "check_00_1", "check_00_2", "check_01_1", "check_01_2", "check_01_3", "check_02_1",
-           "check_02_2", "check_02_3", "check_02_4", "check_03_1", "check_03_2", "check_03_3",
+           "check_02_2", "check_02_3", "check_02_4", "check_02_5", "check_03_1", "check_03_2", "check_03_3",
            "check_04_1", "check_04_2", "check_04_3", "check_05_1", "check_05_2", "check_05_3",
            "check_05_4"]
 

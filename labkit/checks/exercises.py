@@ -14,6 +14,7 @@ EXERCISES = {
     "02.2": "What the dynamic hello is missing",
     "02.3": "The smallest possible layer",
     "02.4": "A multi-stage Dockerfile",
+    "02.5": "Fix an image that fails twice in scratch",
     "03.1": "Docker 1.4's history",
     "03.2": "Same file, different digest",
     "03.3": "What docker save writes today",

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import os
 import platform
+import posixpath
 import re
+import tempfile
 from pathlib import Path
 from typing import Callable
 
 from labkit import hello, oci
 from labkit.checks.dockerfile import compiles_static, copy_from, parse
-from labkit.checks.verdict import Verdict, unanswered, verdict
+from labkit.checks.verdict import Verdict, inspect_answer, unanswered, verdict
 from labkit.errors import LabkitError
 
 
@@ -142,3 +144,185 @@ def check_02_4(dockerfile) -> Verdict:
                        "compile in the first stage; only COPY into scratch")
     return verdict("02.4", True, "Compile where the tools are, statically, and ship only the program: "
                    f"the final image holds one file (COPY {args}).")
+
+
+# --- 02.5: fix the image that fails twice ------------------------------------------------
+#: Bytes ``check_02_5`` unpacks at most (the fixed image is a few kilobytes).
+_MAX_UNPACK = 256 * 1024 * 1024
+_SYMLINK_HOPS = 16
+_HINT_USER = ("user=\"65534\" needs no /etc/passwd; or keep user=\"nobody\" and add etc/passwd "
+              "(a line nobody:x:65534:65534::/nonexistent:/sbin/nologin)")
+
+
+def _merged_entries(layers) -> dict:
+    """path -> TarEntry of the merged filesystem (whiteouts hit the lower layers only)."""
+    tree: dict = {}
+    for layer in layers:
+        whiteouts = [e for e in layer.entries if e.whiteout]
+        tree = {p: e for p, e in tree.items() if not any(w.hides(p) for w in whiteouts)}
+        tree.update((e.path, e) for e in layer.entries if not e.whiteout and e.path not in (".", ""))
+    return tree
+
+
+def _resolve(tree: dict, path: str):
+    """``(path, entry)`` that ``path`` names after following symlinks and hard links in the
+    image; ``(path, None)`` when nothing is there."""
+    path = posixpath.normpath("/" + path).lstrip("/")
+    for _ in range(_SYMLINK_HOPS):
+        entry = tree.get(path)
+        if entry is None or entry.type not in ("symlink", "hardlink"):
+            return path, entry
+        base = "" if entry.type == "hardlink" or entry.linkname.startswith("/") else posixpath.dirname(path)
+        path = posixpath.normpath("/" + posixpath.join(base, entry.linkname)).lstrip("/")
+    return path, None
+
+
+def _accounts(tree: dict, root: Path, name: str) -> list[list[str]] | None:
+    """The lines of ``/etc/<name>`` as fields (comments and blank lines skipped), or None
+    when the image has no such file."""
+    path, entry = _resolve(tree, f"etc/{name}")
+    if entry is None or entry.type != "file":
+        return None
+    lines = (root / path).read_text("utf-8", "replace").splitlines()
+    return [ln.strip().split(":") for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _number(field: str) -> int:
+    # Like Go's strconv.Atoi with the error ignored, as moby/sys/user parses these files.
+    return int(field) if field.isdigit() else 0
+
+
+def exec_user(spec: str, passwd: list[list[str]] | None, group: list[list[str]] | None
+              ) -> tuple[int, int, list[int]]:
+    """``(uid, gid, supplementary gids)`` the runtime starts the program as, for the
+    config's ``User`` (``name|uid[:group|gid]``), following moby/sys/user's GetExecUser.
+
+    Raises:
+        ValueError: the runtime's own words when it cannot find the user or group.
+
+    Example:
+        >>> exec_user("65534", None, None)
+        (65534, 0, [])
+        >>> exec_user("nobody", None, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: unable to find user nobody: no matching entries in passwd file
+    """
+    name, _, group_name = spec.partition(":")
+    uid, gid, sgids, matched = 0, 0, [], ""
+    if name:
+        rows = [r for r in passwd or [] if r[0] == name or (name.isdigit() and len(r) > 2
+                                                             and _number(r[2]) == int(name))]
+        if rows:
+            row = rows[0] + [""] * 4
+            matched, uid, gid = row[0], _number(row[2]), _number(row[3])
+        elif name.isdigit():
+            uid = int(name)
+        else:
+            raise ValueError(f"unable to find user {name}: no matching entries in passwd file")
+    if group_name:
+        rows = [r for r in group or [] if r[0] == group_name or (group_name.isdigit() and len(r) > 2
+                                                                 and _number(r[2]) == int(group_name))]
+        if rows:
+            gid = _number((rows[0] + [""] * 3)[2])
+        elif group_name.isdigit():
+            gid = int(group_name)
+        else:
+            raise ValueError(f"unable to find group {group_name}: no matching entries in group file")
+    elif matched:
+        sgids = [_number((r + [""] * 4)[2]) for r in group or []
+                 if matched in (r + [""] * 4)[3].split(",")]
+    return uid, gid, sgids
+
+
+def _may_execute(mode: int, uid: int, gid: int, sgids: list[int]) -> bool:
+    """The kernel's check for a file owned by 0:0 (labkit writes every entry so)."""
+    if uid == 0:
+        return bool(mode & 0o111)
+    return bool(mode & (0o010 if 0 in (gid, *sgids) else 0o001))
+
+
+def check_02_5(path) -> Verdict:
+    """A fixed copy of the broken image (``/hello`` mode 0644 and ``USER nobody`` without
+    ``/etc/passwd``): it must start, as a user other than root. Every fix that would run
+    passes: ``USER 65534``, an ``/etc/passwd`` that names the user, mode 0755, 0711 …"""
+    if path is None:
+        return unanswered("02.5", "the path of your fixed image (a .tar you wrote)")
+    info, failed = inspect_answer("02.5", path, "your fixed image")
+    if failed:
+        return failed
+    config = info.config.get("config") or {}
+    argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+    if not argv:
+        return verdict("02.5", False, "The image has no command to run.", "cmd=[\"/hello\"]")
+    if not argv[0].startswith("/"):
+        return verdict("02.5", False, f"The command {argv[0]!r} is not a path: the runtime searches "
+                       "$PATH (/usr/local/sbin … /bin) for it, and finds nothing there.", "cmd=[\"/hello\"]")
+    tree = _merged_entries(info.layers)
+    target, entry = _resolve(tree, argv[0])
+    if entry is None or entry.type != "file":
+        what = "nothing" if entry is None else f"a {entry.type}"
+        return verdict("02.5", False, f"{argv[0]} is {what} in this image, not a program file.",
+                       "put the program in the layer: labkit.oci.Entry.file(\"hello\", source=..., mode=0o755)")
+    spec = config.get("User") or ""
+    with tempfile.TemporaryDirectory(prefix="labkit-check-") as tmp:
+        try:
+            oci.extract(path, tmp, max_bytes=_MAX_UNPACK)
+        except LabkitError as err:
+            return verdict("02.5", False, f"labkit could not unpack {path}: {err}",
+                           "write the image with labkit.oci.Image(...).write(path)")
+        problems, hints, who = _diagnose(info, tree, Path(tmp), argv[0], (target, entry), spec)
+    if problems:
+        return verdict("02.5", False, "Still wrong: " + " ".join(problems), "; ".join(hints))
+    how = ("a number needs no /etc/passwd" if spec.partition(":")[0].isdigit()
+           else f"{spec.partition(':')[0]} is in your /etc/passwd")
+    return verdict("02.5", True, f"It starts: {argv[0]} (mode {entry.mode & 0o7777:04o}) runs as "
+                   f"uid {who[0]}, gid {who[1]} ({how}).")
+
+
+def _diagnose(info, tree: dict, root: Path, program: str, found, spec: str):
+    """What would still stop the fixed image: ``(problems, hints, (uid, gid, sgids) or None)``."""
+    target, entry = found
+    problems, hints, who = [], [], None
+    try:
+        who = exec_user(spec, _accounts(tree, root, "passwd"), _accounts(tree, root, "group"))
+    except ValueError as err:
+        where = "" if _accounts(tree, root, "passwd") is not None else " (the image has no /etc/passwd)"
+        problems.append(f"USER {spec}: the runtime answers \"{err}\"{where}.")
+        hints.append(_HINT_USER)
+    if who is not None and who[0] == 0:
+        problems.append("It would start, but as root (uid 0): keep an unprivileged user.")
+        hints.append(_HINT_USER)
+    mode = entry.mode & 0o7777
+    if who is None:
+        runnable = bool(mode & 0o001)          # whoever it becomes, "other" may need it
+    else:
+        runnable = _may_execute(mode, *who) and all(
+            _may_execute(d.mode, *who) for d in _parents(tree, target))
+    if not runnable:
+        whom = "that user" if who is None else f"uid {who[0]} (gid {who[1]})"
+        problems.append(f"{program} (or a folder above it) is mode {mode:04o}: {whom} may not "
+                        "execute it, so the kernel answers \"permission denied\".")
+        hints.append("mode=0o755 on the file")
+    try:
+        binary = hello.describe(root / target)
+    except LabkitError:
+        problems.append(f"{program} is not an ELF program the kernel can start.")
+        hints.append("use labkit.hello.build(\"tiny\", ...)")
+        return problems, hints, who
+    wanted = {"x86_64": "amd64", "aarch64": "arm64"}.get(binary.arch, binary.arch)
+    if wanted != info.config.get("architecture", wanted):
+        problems.append(f"{program} is an {binary.arch} program in an image that says "
+                        f"{info.config.get('architecture')}.")
+        hints.append("architecture must match the program")
+    if not binary.static and _resolve(tree, binary.interpreter or "")[1] is None:
+        problems.append(f"{program} is dynamically linked: the kernel needs "
+                        f"{binary.interpreter}, which the image lacks.")
+        hints.append("use a static program")
+    return problems, hints, who
+
+
+def _parents(tree: dict, path: str) -> list:
+    """The folder entries above ``path`` that the image holds (the others are 0755)."""
+    parts = path.split("/")[:-1]
+    return [tree[p] for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1)) if p in tree]

@@ -44,18 +44,27 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"exporting manifest list) sha256:([0-9a-f]{64})",            # BuildKit
     r"(?m)^#\d+ sha256:([0-9a-f]{64})$",                          # BuildKit <= 0.8 step digests
     r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
+    r"(?m)^([0-9a-f]{64})$",                                      # docker run -d: the container
 )]
 #: Text that differs on every run wherever it appears.
 ALWAYS_VARIES = [re.compile(p) for p in (
     r"\b(?:Less than a second|About a minute|About an hour|\d+ (?:second|minute|hour|day|week|"
     r"month|year)s?) ago\b",                                      # docker images / history
-    r"\bERRO\[\d+\]",                                              # CLI log lines: seconds since start
+    r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
 #: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
 DURATION = re.compile(r" \d+\.\d+s\b")
+#: Lines printed only sometimes, masked by removing them like durations: when a container
+#: fails to start, the 20.10 CLI's wait for it races its own cancel and, about one run in
+#: four, also logs (with the time) that the wait was cancelled.
+#: The span takes the line with the line break before it (or, first in the output, after
+#: it), so the text left is the same whether the line came or not.
+_WAIT_CANCELLED = (r'(?:time="[^"\n]*" level=error msg="error waiting for container: [^"\n]*"'
+                   r'|ERRO\[\d+\] error waiting for container: [^\n]*)')
+SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)")
 #: In the listing of a ``docker save`` of an image built just now, every name that is a
 #: digest: the config, and (Docker 20.10) the folders named after v1 IDs, hold the date.
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
@@ -103,6 +112,13 @@ def engine_ids(runs: Iterable[CommandRun]) -> set[str]:
     Example:
         >>> sorted(engine_ids([CommandRun("docker build .", 0, " ---> 3ea01432caea\\n")]))
         ['3ea01432caea']
+
+        A container started with ``docker run -d`` is named by the ID it prints, and
+        its short form appears wherever the container is named later:
+
+        >>> started = CommandRun("docker run -d lab/x", 0, "9d77ed62" * 8 + "\\n")
+        >>> sorted(engine_ids([started]))
+        ['9d77ed629d77', '9d77ed629d77ed629d77ed629d77ed629d77ed629d77ed629d77ed629d77ed62']
     """
     found: set[str] = set()
     for run in runs:
@@ -124,6 +140,18 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
             ``docker save`` listing hold its date.
         sizes_vary: the sizes ``docker images`` lists count the config, whose length
             follows the build's date (the containerd image store).
+
+    Example:
+        >>> run = CommandRun("docker run --rm lab/x", 125,
+        ...     "docker: Error response from daemon: unable to find user nobody.\\n"
+        ...     'time="2026-11-27T10:54:37Z" level=error msg="error waiting for container: '
+        ...     'context canceled"\\n')
+        >>> [(run.output[a:b][:6], kind) for a, b, kind in varying_spans(run)]
+        [('\\ntime=', 'time')]
+        >>> masked(run)
+        'docker: Error response from daemon: unable to find user nobody.\\n'
+        >>> masked(CommandRun("docker run", 125, run.output.splitlines(True)[1] + "no user\\n"))
+        'no user\\n'
     """
     text, spans = run.output, []
     for pattern in ENGINE_ID_PATTERNS:
@@ -142,6 +170,7 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
                   (m.span() for m in SYSTEM_DF_NUMBER.finditer(text[header:]))]
     marked = [(a, b, "value") for a, b in spans]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
+    marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(marked):
         if merged and start <= merged[-1][1]:

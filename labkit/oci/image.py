@@ -48,6 +48,8 @@ class Image:
     Args:
         layers: each layer is a list of ``Entry``; ``[]`` is the empty image.
         cmd, entrypoint, env, workdir: the config's Cmd, Entrypoint, Env, WorkingDir.
+        user: the config's User (``"nobody"``, ``"65534"``, ``"65534:65534"``); the
+            runtime looks a name up in the image's own ``/etc/passwd``.
         created: RFC 3339 time, ``EPOCH_1970`` by default; ``None`` writes ``null``.
         author: the config's author.
         era: ``"modern"`` (26+ bytes), ``"20.10"`` or ``"1.4"`` (pre-1.10 layout).
@@ -71,6 +73,7 @@ class Image:
     era: str = "modern"
     history: list[dict] | None = None
     architecture: str = "amd64"
+    user: str | None = None
 
     def __post_init__(self):
         if self.era not in ERAS:
@@ -142,8 +145,9 @@ class Image:
 
     # --- config / manifest -------------------------------------------------------------
     def _runtime_config(self) -> dict:
+        # BuildKit's order: the OCI ImageConfig struct, where User comes first.
         config = {}
-        for key, value in (("Env", self.env), ("Entrypoint", self.entrypoint),
+        for key, value in (("User", self.user), ("Env", self.env), ("Entrypoint", self.entrypoint),
                            ("Cmd", self.cmd), ("WorkingDir", self.workdir)):
             if value:
                 config[key] = list(value) if isinstance(value, (list, tuple)) else value

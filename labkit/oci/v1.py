@@ -37,7 +37,7 @@ def _go_list(values) -> str:
 
 def config_steps(image) -> list[tuple[str, dict]]:
     """The image's config as Docker 1.4 committed it, one instruction at a time:
-    ``(comment, config after it)`` for ENV, WORKDIR, ENTRYPOINT and CMD, in that order
+    ``(comment, config after it)`` for ENV, USER, WORKDIR, ENTRYPOINT and CMD, in that order
     (the comments as Docker 1.4's builder wrote them, ``builder/dispatchers.go``).
 
     Example:
@@ -50,6 +50,9 @@ def config_steps(image) -> list[tuple[str, dict]]:
     if image.env:
         config = {**config, "Env": list(image.env)}
         steps.append(("ENV " + " ".join(image.env), config))
+    if image.user:
+        config = {**config, "User": image.user}
+        steps.append((f"USER {image.user}", config))
     if image.workdir:
         config = {**config, "WorkingDir": image.workdir}
         steps.append((f"WORKDIR {image.workdir}", config))

@@ -21,9 +21,11 @@ from labkit.scenarios.busybox import APPLETS, BUSYBOX, busybox_layer, busybox_wh
 from labkit.scenarios.case import NOT_HERE, Case, Lab, Scenario, engine_words, namespace
 from labkit.scenarios.describe import describe_image
 from labkit.scenarios.empty import empty_dockerfile, empty_import, empty_labkit
+from labkit.scenarios.failures import scratch_exec, scratch_user
 from labkit.scenarios.hello_images import (HELLO_DOCKERFILE, era_1_4, hello_buildkit, hello_context,
                                           hello_image, hello_legacy, hello_variants)
 from labkit.scenarios.registry_images import registry_pull, registry_push
+from labkit.scenarios.scratch_runtime import scratch_runtime
 
 __all__ = ["APPLETS", "BUSYBOX", "busybox_layer", "HELLO_DOCKERFILE", "NOT_HERE", "SCENARIOS", "Case", "Lab",
            "Scenario", "describe_image", "engine_words", "namespace", "get", "hello_context", "hello_image",
@@ -46,6 +48,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              registry_push),
     Scenario("registry-pull", "docker pull of what two other engines pushed (replayed byte for byte)",
              registry_pull),
+    Scenario("scratch-exec", "programs the kernel will not start in scratch: dynamic, "
+             "another architecture, no exec bit", scratch_exec),
+    Scenario("scratch-user", "USER nobody without /etc/passwd, USER 65534, and with /etc/passwd",
+             scratch_user),
+    Scenario("scratch-runtime", "what a scratch container lacks, and what the runtime adds",
+             scratch_runtime),
 )}
 
 

@@ -1,0 +1,45 @@
+"""labkit.engine.commands: what differs on every run of a docker command (no engine needed)."""
+from __future__ import annotations
+
+import pytest
+
+from labkit.engine.commands import CommandRun, engine_ids, masked, varying_spans
+
+ERROR = "docker: Error response from daemon: unable to find user nobody: no matching entries in passwd file.\n"
+LOGGED = 'time="2026-11-27T10:54:37Z" level=error msg="error waiting for container: context canceled"\n'
+TTY_LOGGED = "ERRO[0000] error waiting for container: context canceled \n"
+
+
+@pytest.mark.parametrize("output", [
+    ERROR, LOGGED + ERROR, ERROR + LOGGED, TTY_LOGGED + ERROR, ERROR + TTY_LOGGED, "a\n" + LOGGED + "b\n",
+], ids=["absent", "first", "last", "tty-first", "tty-last", "middle"])
+def test_the_20_10_clis_sometimes_line_is_masked_away_wherever_it_comes(output):
+    run = CommandRun("docker run --rm --network none lab/x", 125, output)
+    expected = "a\nb\n" if output.startswith("a\n") else ERROR
+    assert masked(run) == expected
+    assert {kind for _, _, kind in varying_spans(run)} <= {"time"}
+
+
+def test_the_sometimes_span_is_the_line_with_one_line_break():
+    run = CommandRun("docker run x", 125, ERROR + LOGGED)
+    [(start, end, kind)] = varying_spans(run)
+    assert run.output[start:end] == "\n" + LOGGED.rstrip("\n") and kind == "time"
+
+
+def test_other_cli_log_lines_stay_with_their_counter_masked():
+    run = CommandRun("docker build .", 1, "ERRO[0003] something else went wrong\n")
+    assert masked(run) == "<varies> something else went wrong\n"
+
+
+def test_docker_run_detached_prints_a_container_id_that_varies():
+    cid = "fe311ccbf76616e5774a0a0a748c5aa24a48daec9ef034d946088e787fa26abb"
+    started = CommandRun("docker run -d --network none --name lab-x lab/x:1", 0, cid + "\n")
+    assert engine_ids([started]) == {cid, cid[:12]}
+    assert masked(started) == "<varies>\n"
+    later = CommandRun("docker ps", 0, f"{cid[:12]}   lab/x:1\n")
+    assert masked(later, engine_ids([started])) == "<varies>  lab/x:1\n"
+
+
+def test_a_64_digit_line_inside_other_text_is_not_an_id():
+    run = CommandRun("docker save x | tar -t", 0, "blobs/sha256/" + "ab" * 32 + "\n")
+    assert masked(run) == run.output
