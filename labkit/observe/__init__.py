@@ -59,7 +59,7 @@ def versions(progress: Progress | None = None, only: Sequence[str] | None = None
         ['20.10.5', '20.10.24']
     """
     observations = recorded()
-    names = list(names) if names is not None else None
+    only = list(only) if only is not None else None
     up = fleet_up()
     if not up.intersection(o.name for o in observations):
         return observations
