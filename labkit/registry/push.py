@@ -17,7 +17,7 @@ from pathlib import Path
 from labkit import oci
 from labkit.errors import BadImage, DigestMismatch, RegistryError
 from labkit.oci.digest import go_json
-from labkit.oci.reader import Plan, plan
+from labkit.oci.plan import Plan, plan
 from labkit.oci.source import open_source
 from labkit.registry.client import INDEX_TYPES, OCI_MANIFEST, Registry
 from labkit.registry.transfer import (COMPRESSOR, MEDIA_TYPES, Blob, Transfer, _copy, _Hashing,
