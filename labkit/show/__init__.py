@@ -27,14 +27,14 @@ from labkit.binder import SETTINGS as BINDER_SETTINGS
 from labkit.binder import BinderBadge, binder_badge, binder_url
 from labkit.show.documents import Document, document
 from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across, case_value, comparison,
-                                     engines, header_diff, image, mode_banner, predicted_ids, scenario,
+                                     engines, header_diff, image, link_chain, mode_banner, predicted_ids, scenario,
                                      tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
 from labkit.show.sizes import gzip_comparison, listed_size_sum, plot_size_ledger, size_ledger
 from labkit.show.style import PALETTE, human_bytes
 from labkit.show.tables import Note, Table, table
-from labkit.show.transcripts import Transcript, commands
+from labkit.show.transcripts import Transcript, command, commands
 from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
                                      observation_label, size_bar)
 
@@ -44,7 +44,7 @@ __all__ = [
     "plot_size_ledger", "size_ledger",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
-    "layer_label", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
+    "layer_label", "link_chain", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
     "progress",
     "scenario", "size_bar", "table", "tar_header_diff",
 ]

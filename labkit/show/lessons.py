@@ -250,3 +250,25 @@ def tar_header_diff(a, b, scenario: str = "hello-legacy", all_fields: bool = Fal
     return table(compare.header_differences(a, b, scenario, all_fields),
                  columns=["field", a.name, b.name],
                  title=f"The hello file's tar header in {scenario}: {a.name} vs {b.name}")
+
+
+def link_chain(result, variant: str = "glibc-static") -> Table:
+    """Why a static hello holds code it never calls: the chain of library members the
+    linker copied in, from the program's start file to printf's engine
+    (``vfprintf-internal.o``), as the linker's map recorded it (``labkit.linkmap``).
+
+    Example:
+        >>> print(link_chain(observe.scenario("hello-variants")).rows[0]["file"])
+        crt1.o
+    """
+    case = result[variant]
+    steps = case.extra.get("printf_pulled_in_by") or []
+    rows = []
+    for step in steps:
+        needer, _, rest = step.partition(" needs ")
+        symbol, _, member = rest.partition(": ")
+        rows.append({"file": needer, "refers to": symbol, "so the linker copies in": member})
+    total = case.extra.get("members_linked")
+    return table(rows, ["file", "refers to", "so the linker copies in"],
+                 title=f"Why the {variant} hello holds printf's code: {total} library members "
+                       "linked in all, this chain among them")
