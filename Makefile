@@ -51,7 +51,8 @@ notebooks-laptop: $(STAMP)
 
 # Re-execute every notebook in place (engine mode); commit the result.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
+	$(BIN)/python .ci/strip_widget_state.py notebooks/[0-9]*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -171,7 +171,12 @@ def header_differences(a: Observation, b: Observation, scenario: str = "hello-le
         ['mode', 'chksum', 'uname', 'gname', 'layer diff_id']
     """
     ha, hb = layer_headers(a, scenario), layer_headers(b, scenario)
-    out = [{"field": k, a.name: repr(ha.get(k)), b.name: repr(hb.get(k))}
+
+    def shown(key: str, value):
+        # the checksum field ends in a NUL and a space (POSIX ustar): show its octal digits
+        return repr(value.rstrip("\x00 ")) if key == "chksum" and isinstance(value, str) else repr(value)
+
+    out = [{"field": k, a.name: shown(k, ha.get(k)), b.name: shown(k, hb.get(k))}
            for k in ha if k != "offset" and (all_fields or ha.get(k) != hb.get(k))]
     out.append({"field": "layer diff_id", a.name: a[scenario].main.diff_ids[-1][:19] + "…",
                 b.name: b[scenario].main.diff_ids[-1][:19] + "…"})
@@ -196,8 +201,8 @@ def push_rows(observations: Sequence[Observation], cases: Sequence[str] | None =
     """One row per engine and case of ``registry-push``: what ``docker push`` stored.
 
     Columns: ``engine``, ``case``, ``pushed`` (the tag's media type), ``platforms``, ``layer
-    blobs`` (media type), ``compressed digest`` (first layer, 12 digits), ``layer bytes``
-    (each layer blob), ``pull size``, ``config bytes``, ``push said``.
+    media type``, ``compressed digest`` (first layer, 12 digits), ``layer blobs (B)``
+    (each layer blob's bytes), ``pull size (B)``, ``config (B)``, ``push said``.
 
     Example:
         >>> from labkit import observe
@@ -217,10 +222,10 @@ def push_rows(observations: Sequence[Observation], cases: Sequence[str] | None =
             out.append({
                 "engine": obs.name, "case": name, "pushed": _short_type(x["manifest"]["media_type"]),
                 "platforms": ", ".join(x["platforms"]) or "-",
-                "layer blobs": ", ".join(sorted({_short_type(l["media_type"]) for l in x["layers"]})),
+                "layer media type": ", ".join(sorted({_short_type(l["media_type"]) for l in x["layers"]})),
                 "compressed digest": x["layers"][0]["digest"][7:19] if x["layers"] else "-",
-                "layer bytes": " + ".join(f"{l['size']:,}" for l in x["layers"]),
-                "pull size": f"{x['pull_size']:,}", "config bytes": f"{x['config']['size']:,}",
+                "layer blobs (B)": " + ".join(f"{l['size']:,}" for l in x["layers"]),
+                "pull size (B)": f"{x['pull_size']:,}", "config (B)": f"{x['config']['size']:,}",
                 "push said": "; ".join(x.get("push_statuses") or []),
             })
     return out

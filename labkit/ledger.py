@@ -27,7 +27,7 @@ ITEMS = (
     ("layer_tar", "the layer: uncompressed tar",
      "a 512-byte header, the data in 512-byte blocks, 1,024 zero bytes at the end (its digest is the diff_id)"),
     ("layer_gzip", "the layer: compressed blob (gzip)",
-     "what a registry stores and a pull downloads; the containerd store keeps it too"),
+     "what a registry stores and a pull downloads; the containerd store keeps one when it has it"),
     ("config", "the config (JSON)", "how to run it and the diff_ids; its digest is the classic store's image ID"),
     ("manifest", "the manifest (JSON)", "names the config and the layer blobs by digest and size"),
     ("index", "the index (JSON)", "lists manifests, one per platform (and attestations)"),
@@ -67,7 +67,7 @@ def case_ledger(case: Case) -> dict[str, int | None]:
         out[role] = found[0]["size"] if found else None
     attestation = _blobs(case, "attestation") + _blobs(case, "other")
     out["attestation"] = sum(b["size"] for b in attestation) if attestation else None
-    if gz and case.size_listed is not None:               # the containerd store
+    if case.id_kind in ("manifest-digest", "index-digest") and case.size_listed is not None:  # containerd store
         counted = sum(b["size"] for b in (case.save or {}).get("blobs") or [] if b["role"] != "index")
         out["unpacked"] = case.size_listed - counted
     return out

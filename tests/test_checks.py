@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 
 import pytest
@@ -129,7 +130,7 @@ def test_02_1_own_tiny_hello(tmp_path):
 
 @pytest.mark.parametrize("answer, passed, says", [
     ("/lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
-    ("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    ("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", False, "exactly the path the program names"),
     ("  /lib64/ld-linux-x86-64.so.2\n", True, "PT_INTERP"),
     ("ld-linux-x86-64.so.2", False, "full path"),
     ("libc.so.6", False, "libc is missing too"),
@@ -165,7 +166,7 @@ def test_02_3_layer_floor_function():
 GOOD_DOCKERFILE = """
 FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y gcc libc6-dev
-COPY hello.c .
+COPY hello.c message.h ./
 RUN gcc -static -Os -o /hello hello.c
 FROM scratch
 COPY --from=build /hello /hello
@@ -175,20 +176,49 @@ ENTRYPOINT ["/hello"]
 #: Every valid way the lesson accepts.
 GOOD_VARIANTS = {
     "canonical": GOOD_DOCKERFILE,
+    "the lesson's": hello.MULTI_STAGE_DOCKERFILE,
     "copy --link, CMD": GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --link --from=build")
                                        .replace("ENTRYPOINT", "CMD"),
     "flags after --from": GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello",
                                                   "COPY --from=build --chmod=755 /hello /hello"),
-    "gcc image": 'FROM gcc:13 AS build\nCOPY hello.c .\nRUN gcc -static -o /hello hello.c\n'
+    "gcc image": 'FROM gcc:13 AS build\nCOPY hello.c message.h .\nRUN gcc -static -o /hello hello.c\n'
                  'FROM scratch\nCOPY --from=build /hello /\nCMD ["/hello"]\n',
-    "musl": 'FROM debian:bookworm AS build\nRUN apt-get update && \\\n    apt-get install -y musl-tools\n'
-            'COPY hello.c /src/\nRUN musl-gcc -static -Os -s -o /hello /src/hello.c\n'
-            'FROM scratch\nCOPY --from=build /hello /hello\nENTRYPOINT ["/hello"]\n',
+    "musl, in /src": 'FROM debian:bookworm AS build\nRUN apt-get update && \\\n    apt-get install -y musl-tools\n'
+                     'COPY hello.c message.h /src/\nRUN musl-gcc -static -Os -s -o /hello /src/hello.c\n'
+                     'FROM scratch\nCOPY --from=build /hello /hello\nENTRYPOINT ["/hello"]\n',
     "by index": GOOD_DOCKERFILE.replace(" AS build", "").replace("--from=build", "--from=0"),
-    "alpine": 'FROM alpine:3.20 AS build\nRUN apk add --no-cache gcc musl-dev\nCOPY hello.c .\n'
+    "alpine": 'FROM alpine:3.20 AS build\nRUN apk add --no-cache gcc musl-dev\nCOPY . .\n'
               'RUN gcc -static -o /hello hello.c\nFROM scratch\nCOPY --from=build /hello /hello\n'
               'ENTRYPOINT ["/hello"]\n',
     "comments": "# build it\n" + GOOD_DOCKERFILE.replace("FROM scratch", "# ship it\nfrom scratch"),
+    "static-pie": GOOD_DOCKERFILE.replace("-static ", "-static-pie "),
+    "workdir, relative -o": GOOD_DOCKERFILE.replace("COPY hello.c", "WORKDIR /src\nCOPY hello.c")
+                                           .replace("-o /hello", "-o hello")
+                                           .replace("COPY --from=build /hello /hello",
+                                                    "COPY --from=build /src/hello /hello"),
+    "cd inside RUN": GOOD_DOCKERFILE.replace("COPY hello.c message.h ./", "COPY hello.c message.h /src/")
+                                    .replace("RUN gcc -static -Os -o /hello hello.c",
+                                             "RUN cd /src && gcc -static -Os -o hello hello.c")
+                                    .replace("COPY --from=build /hello", "COPY --from=build /src/hello"),
+    "make": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
+                                    'WORKDIR /src\nRUN make LDFLAGS="-static" hello')
+                           .replace("COPY hello.c message.h ./", "WORKDIR /src\nCOPY hello.c message.h ./")
+                           .replace("COPY --from=build /hello", "COPY --from=build /src/hello"),
+    "heredoc RUN": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
+                                           "RUN <<EOF\nset -e\ngcc -static -Os -o /hello hello.c\nEOF"),
+    "exec-form RUN": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
+                                             'RUN ["gcc", "-static", "-o", "/hello", "hello.c"]'),
+    "in PATH, by name": GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello",
+                                                "COPY --from=build /hello /usr/local/bin/")
+                                       .replace('["/hello"]', '["hello"]'),
+    "chained stages": 'FROM debian:bookworm AS tools\nRUN apt-get update && apt-get install -y gcc libc6-dev\n'
+                      'FROM tools AS build\nCOPY hello.c message.h ./\nRUN gcc -static -o /hello hello.c\n'
+                      'FROM scratch\nCOPY --from=build /hello /hello\nENTRYPOINT ["/hello"]\n',
+    "USER by number": GOOD_DOCKERFILE.replace("ENTRYPOINT", "USER 65534:65534\nENTRYPOINT"),
+    "out folder": GOOD_DOCKERFILE.replace("-o /hello", "-o /out/hello")
+                                 .replace("COPY --from=build /hello /hello", "COPY --from=build /out/ /"),
+    "no recommends, libc6-dev named": GOOD_DOCKERFILE.replace("install -y gcc", "install -y --no-install-recommends gcc"),
+    "entrypoint and cmd": GOOD_DOCKERFILE.replace('ENTRYPOINT ["/hello"]', 'ENTRYPOINT ["/hello"]\nCMD []'),
 }
 
 
@@ -205,17 +235,44 @@ def test_02_4_accepts_every_valid_variant(name):
     (GOOD_DOCKERFILE.replace("--from=build", "--from=compile"), "never copies"),
     # the reasons the lesson teaches: a dynamic program, a stage without a compiler
     (GOOD_DOCKERFILE.replace("-static ", ""), "linked dynamically"),
+    (GOOD_DOCKERFILE.replace("-static ", "") + "# -static\n", "linked dynamically"),
+    (GOOD_DOCKERFILE.replace("-static -Os -o /hello hello.c", "-Os -o /hello hello.c # -static"),
+     "linked dynamically"),
+    (GOOD_DOCKERFILE.replace("-static ", "").replace("RUN gcc", "RUN echo -static && gcc"), "linked dynamically"),
     (GOOD_DOCKERFILE.replace("RUN apt-get update && apt-get install -y gcc libc6-dev\n", ""), "no C compiler"),
     (GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c\n", ""), "never compiles"),
-    (GOOD_DOCKERFILE.replace("COPY hello.c .\n", ""), "never gets hello.c"),
+    (GOOD_VARIANTS["alpine"].replace("gcc musl-dev", "gcc"), "musl-dev"),
+    (GOOD_DOCKERFILE.replace("install -y gcc libc6-dev", "install -y --no-install-recommends gcc"), "libc6-dev"),
+    (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./\n", ""), "never gets hello.c"),
+    # hello.c includes message.h, which must sit beside it
+    (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./", "COPY hello.c ."), "message.h"),
+    (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./", "COPY hello.c /src/\nCOPY message.h /inc/"),
+     "not beside"),
     (GOOD_DOCKERFILE.replace('ENTRYPOINT ["/hello"]', ""), "no command"),
     (GOOD_DOCKERFILE.replace('ENTRYPOINT ["/hello"]', "CMD /hello"), "shell form"),
+    (GOOD_DOCKERFILE.replace('["/hello"]', "['/hello']"), "shell form"),
+    (GOOD_DOCKERFILE.replace('["/hello"]', '["/hello",]'), "shell form"),
     (GOOD_DOCKERFILE.replace('ENTRYPOINT', 'RUN ls\nENTRYPOINT'), "RUN in the scratch stage"),
+    # what lands where, and what runs
+    (GOOD_DOCKERFILE.replace("-o /hello", "-o /app/hello"), "compiler writes the program to /app/hello"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello", "COPY --from=build /hello /app/hello"),
+     "lands at /app/hello"),
+    (GOOD_DOCKERFILE.replace('["/hello"]', '["hello"]'), "lands at /hello"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello", "COPY --from=build / /"), "whole filesystem"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello", "COPY --from=build /hello.c /hello"),
+     "source code"),
+    (GOOD_DOCKERFILE.replace("-o /hello hello.c", "hello.c"), "compiler writes the program to /a.out"),
+    # the runtime: users and modes
+    (GOOD_DOCKERFILE.replace("ENTRYPOINT", "USER nobody\nENTRYPOINT"), "unable to find user nobody"),
+    (GOOD_DOCKERFILE.replace("ENTRYPOINT", "USER 65534:nogroup\nENTRYPOINT"), "unable to find group nogroup"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --chmod=644 --from=build"), "execute bit"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --chmod=740 --from=build")
+                    .replace("ENTRYPOINT", "USER 65534\nENTRYPOINT"), "that user needs"),
     (["FROM scratch"], "as a string"),
 ])
 def test_02_4_rejects_what_would_not_work(dockerfile, says):
     verdict = checks.check_02_4(dockerfile)
-    assert verdict.passed is False and says in verdict.message
+    assert verdict.passed is False and says in verdict.message, verdict
 
 
 @pytest.mark.parametrize("answer, passed, says", [
@@ -248,7 +305,10 @@ def test_03_exercises():
     assert "look at the owner" in checks.check_03_2("mode").hint
     assert "mtime is the same" in checks.check_03_2({"mtime", "mode"}).message
     assert checks.check_03_3("oci-layout").passed
-    assert "20.10" in checks.check_03_3("docker-archive").message
+    assert "Docker 24 and earlier" in checks.check_03_3("docker-archive").message
+    assert "1.9 and earlier" in checks.check_03_3("docker-v1").message
+    assert "not a tar header field" in checks.check_03_2({"mode", "colour"}).message
+    assert "gid, uid are the same" in checks.check_03_2({"mode", "uid", "gid"}).message
 
 
 def _busybox_layer(target="busybox"):
@@ -262,7 +322,7 @@ def test_04_1_shell_image(tmp_path):
     oci.Image([_busybox_layer()[:2]]).write(tmp_path / "nosh.tar")
     assert "not a link" in checks.check_04_1(tmp_path / "nosh.tar").message
     oci.Image([_busybox_layer("dash")]).write(tmp_path / "dash.tar")
-    assert "not to busybox" in checks.check_04_1(tmp_path / "dash.tar").message
+    assert "not /bin/busybox" in checks.check_04_1(tmp_path / "dash.tar").message
     oci.Image([_busybox_layer()]).write(tmp_path / "good.tar")
     assert checks.check_04_1(tmp_path / "good.tar").passed
 
@@ -309,14 +369,19 @@ def test_00_2_least_an_image_needs(answer, passed):
 @pytest.mark.parametrize("answer, passed", [
     ({"mode", "uname", "gname"}, True), (["MODE", "uname", "gname", "chksum"], True),
     (("mode", "uname", "gname"), True), ({"mode"}, False), ({"mode", "mtime"}, False),
-    ("mode", False), (42, False)])
+    ("mode", False), (42, False),
+    # the words learners use: synonyms, a comma-separated string, the checksum named or not
+    ("mode, uname, gname", True), ("mode uname gname", True), ({"permissions", "user name", "group name"}, True),
+    ({"mode", "owner", "group", "checksum"}, True), ({"Mode", "UName", "GName"}, True),
+    ({"mode", "uid", "gid"}, False), ({"mode", "uname", "gname", "owner id"}, False)])
 def test_03_2_header_fields(answer, passed):
     assert checks.check_03_2(answer).passed is passed
 
 
 @pytest.mark.parametrize("answer, passed", [
     ("oci-layout", True), (" OCI-Layout ", True), ("docker-archive", False), ("docker-v1", False),
-    ("oci", False), (25, False)])
+    ("oci", False), (25, False), ("OCI layout", True), ("oci_layout", True), ("oci-archive", True),
+    ("OCI image layout", True), ("docker archive", False)])
 def test_03_3_save_format(answer, passed):
     assert checks.check_03_3(answer).passed is passed
 
@@ -431,3 +496,87 @@ def test_02_5_agrees_with_the_engine(engine, tmp_path, progress_file):
         starts = run.exit_code == 0 and run.output.startswith("Hello")
         expected = True if name == "root is not a fix" else passed
         assert starts is expected, f"{name}: {run.output}"
+
+
+# --- 05.2, against the real registry ----------------------------------------------------
+def test_05_2_judges_the_layers_so_a_rerun_still_passes(tmp_path):
+    from conftest import need_tool
+    from labkit import registry
+    need_tool("docker-registry")
+    base = [oci.Entry.file("bin/base", b"base layer\n" * 100, mode=0o755)]
+    with registry.local(tmp_path / "registry") as reg:
+        registry.push(reg, oci.Image([base], cmd=["/bin/base"]), "lab/base:1")
+        mine = oci.Image([base, [oci.Entry.file("etc/motd", b"mine\n")]], cmd=["/bin/base"])
+        first = checks.check_05_2(registry.push(reg, mine, "lab/mine:1"))
+        assert first.passed and "mounted from the other repository" in first.message, first
+        again = checks.check_05_2(registry.push(reg, mine, "lab/mine:1"))       # the cell run twice
+        assert again.passed and "this push ran before" in again.message, again
+        alone = checks.check_05_2(registry.push(reg, oci.Image([base], cmd=["/bin/base"]), "lab/same:1"))
+        assert alone.passed is False and "1 layer(s)" in alone.message
+        other = oci.Image([[oci.Entry.file("a", b"a")], [oci.Entry.file("b", b"b")]], cmd=["/a"])
+        fresh = checks.check_05_2(registry.push(reg, other, "lab/other:1"))
+        assert fresh.passed is False and "shares no layer" in fresh.message
+        pulled = checks.check_05_2(registry.pull(reg, "lab/mine:1", tmp_path / "layout"))
+        assert pulled.passed is False and "pull" in pulled.message
+    assert "not a push result" in checks.check_05_2(3).message
+
+
+# --- the answers learners type: punctuation, look-alike digests, numbers as text -----------
+@pytest.mark.parametrize("answer, passed", [("b)", True), ("(b)", True), ("B.", True), ("b:", True),
+                                            ("a)", False), ("d", False)])
+def test_00_2_takes_the_letter_however_it_is_written(answer, passed):
+    assert checks.check_00_2(answer).passed is passed
+
+
+def test_01_2_names_buildkits_gzipped_empty_layer():
+    verdict = checks.check_01_2("sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1")
+    assert verdict.passed is False and "BuildKit's gzipped empty layer" in verdict.message
+
+
+def test_02_1_wants_the_tiny_hello_not_any_static_program(tmp_path):
+    if os.path.exists("/bin/busybox"):                    # Debian's busybox-static: static, not ours
+        verdict = checks.check_02_1("/bin/busybox")
+        assert verdict.passed is False and "not labkit's tiny hello" in verdict.message, verdict
+    mine = hello.build("tiny", tmp_path / "mine", message=b"mine\n")
+    assert checks.check_02_1(mine).passed
+
+
+def test_02_2_wants_the_path_the_program_names():
+    assert checks.check_02_2("/lib64/ld-linux-x86-64.so.2").passed
+    verdict = checks.check_02_2("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    assert verdict.passed is False and "exactly the path the program names" in verdict.message
+
+
+@pytest.mark.parametrize("sh, passed, says", [
+    (oci.Entry.symlink("bin/sh", "busybox"), True, "One program"),
+    (oci.Entry.symlink("bin/sh", "/bin/busybox"), True, "One program"),
+    (oci.Entry.hardlink("bin/sh", "bin/busybox"), True, "One program"),
+    (oci.Entry.symlink("bin/sh", "/usr/bin/busybox"), False, "/usr/bin/busybox, not /bin/busybox"),
+    (oci.Entry.symlink("bin/sh", "../busybox"), False, "/busybox, not /bin/busybox"),
+    (oci.Entry.file("bin/sh", b"#!"), False, "not a link"),
+])
+def test_04_1_follows_the_link_as_the_kernel_would(tmp_path, sh, passed, says):
+    layer = [oci.Entry.file("bin/busybox", b"\x7fELF", mode=0o755), sh]
+    verdict = checks.check_04_1(oci.Image([layer]).write(tmp_path / "bb.tar"))
+    assert verdict.passed is passed and says in verdict.message, verdict
+
+
+def test_04_1_wants_one_layer(tmp_path):
+    layers = [[oci.Entry.file("bin/busybox", b"\x7fELF", mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
+    verdict = checks.check_04_1(oci.Image(layers).write(tmp_path / "two.tar"))
+    assert verdict.passed is False and "2 layers" in verdict.message
+
+
+@pytest.mark.parametrize("answer, passed, says", [
+    ("1066258", False, "the text"), (1066258.0, True, "1,066,258 bytes"), (1066258.5, False, "whole number"),
+])
+def test_05_1_number_types(answer, passed, says):
+    verdict = checks.check_05_1(answer)
+    assert verdict.passed is passed and says in verdict.message, verdict
+
+
+@pytest.mark.parametrize("answer, passed", [
+    ("an attestation manifest", True), ("in-toto provenance", True), ("SLSA provenance", True),
+    ("not an attestation, an arm image", False), ("an image for another platform", False), ("a cache", False)])
+def test_05_4_words(answer, passed):
+    assert checks.check_05_4(answer).passed is passed

@@ -226,3 +226,29 @@ def test_musl_static_for_another_arch_is_refused(tmp_path):
     other = "aarch64" if platform.machine() in ("x86_64", "amd64") else "x86_64"
     with pytest.raises(MissingTool, match=f"musl-static for {other}"):
         hello.build("musl-static", tmp_path / "hello", arch=other)
+
+
+def test_write_context_holds_what_the_dockerfile_copies(tmp_path):
+    paths = hello.write_context(tmp_path / "ctx", b"from the context\n")
+    assert [p.name for p in paths] == ["hello.c", "message.h", "Dockerfile"]
+    assert (tmp_path / "ctx" / "Dockerfile").read_text() == hello.MULTI_STAGE_DOCKERFILE
+    assert '"from the context\\012"' in (tmp_path / "ctx" / "message.h").read_text()
+
+
+@pytest.mark.tools
+def test_the_multi_stage_compile_step_builds_from_the_context(tmp_path):
+    """The build stage's RUN, word for word (but writing into the context, not /): the
+    context is complete and the program is static."""
+    need_tool("musl-gcc")
+    hello.write_context(tmp_path, b"multi-stage\n")
+    run = [line for line in hello.MULTI_STAGE_DOCKERFILE.splitlines() if "musl-gcc" in line][0]
+    words = run.removeprefix("RUN ").replace("-o /hello", "-o hello").split()
+    subprocess.run(words, cwd=tmp_path, check=True, capture_output=True)
+    assert hello.describe(tmp_path / "hello").static
+    assert run_native(tmp_path / "hello").stdout == b"multi-stage\n"
+
+
+def test_write_context_refuses_a_folder_it_cannot_write(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(LabkitError, match="cannot write the build context"):
+        hello.write_context(tmp_path / "file" / "ctx")

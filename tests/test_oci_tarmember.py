@@ -175,9 +175,12 @@ def test_cpythons_testtar_unpacks_as_gnu_tar_unpacks_it(tmp_path):
     ours, gnu = from_folder(tmp_path / "ours"), from_folder(theirs)
     fields = ("type", "size", "sha", "link", "mode", "mtime", "group")
     fields += ("uid", "gid") if os.geteuid() == 0 else ()
+    # folders the archive never lists are made by the unpacker, dated when it ran
+    listed = {m.name.rstrip("/") for m in tarfile.open(PY_TESTTAR)}
     differ = {p for p in set(ours) | set(gnu)
               if p not in ours or p not in gnu
-              or any(getattr(ours[p], f) != getattr(gnu[p], f) for f in fields)}
+              or any(getattr(ours[p], f) != getattr(gnu[p], f) for f in fields
+                     if f != "mtime" or p in listed)}
     # One difference, Go's: GNU tar reads Solaris' extended header (type 'X') as PAX
     # and dates regtype-suntar from it; Go's reader knows only 'x', so the 'X' member is
     # an entry of an unknown type (Docker refuses it, labkit skips and lists it).

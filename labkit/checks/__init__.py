@@ -23,9 +23,10 @@ from labkit.checks.docker_versions import check_03_1, check_03_2, check_03_3
 from labkit.checks.empty_image import check_01_1, check_01_2, check_01_3
 from labkit.checks.exercises import EXERCISES
 from labkit.checks.record import export_progress, import_progress, progress, progress_file
+from labkit.checks.multi_stage import check_02_4
 from labkit.checks.registry import check_05_1, check_05_2, check_05_3, check_05_4
 from labkit.checks.start_here import check_00_1, check_00_2
-from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_4, check_02_5
+from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_5
 from labkit.checks.verdict import Verdict
 
 __all__ = ["EXERCISES", "Verdict", "checkers", "export_progress", "import_progress", "progress",

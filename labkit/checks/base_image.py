@@ -1,6 +1,8 @@
 """Checkers of notebook 04, a base image from scratch."""
 from __future__ import annotations
 
+import posixpath
+
 from labkit.checks.verdict import Verdict, inspect_answer, norm_path, unanswered, verdict
 
 
@@ -11,18 +13,23 @@ def check_04_1(path) -> Verdict:
     info, failed = inspect_answer("04.1", path, "your busybox image")
     if failed:
         return failed
+    if len(info.layers) != 1:
+        return verdict("04.1", False, f"This image has {len(info.layers)} layers; the exercise asks for one.",
+                        "labkit.oci.Image([[...every entry in one list...]], ...)")
     if "bin/busybox" not in info.files:
         return verdict("04.1", False, "There is no /bin/busybox in this image.",
                         "Entry.file(\"bin/busybox\", source=busybox.source(work)), with "
                         "busybox = labkit.lessons.busybox(eng)")
-    links = {norm_path(e.path): e.linkname for layer in info.layers for e in layer.entries if e.linkname}
-    target = links.get("bin/sh")
-    if target is None:
+    sh = {norm_path(e.path): e for e in info.layers[0].entries}.get("bin/sh")
+    if sh is None or sh.type not in ("symlink", "hardlink"):
         return verdict("04.1", False, "/bin/sh is missing or is not a link.",
                         "Entry.symlink(\"bin/sh\", \"busybox\") or Entry.hardlink(\"bin/sh\", \"bin/busybox\")")
-    if not target.endswith("busybox"):
-        return verdict("04.1", False, f"/bin/sh links to {target!r}, not to busybox.",
-                        "busybox picks the applet from the name it was started as")
+    # a symbolic link is read from its folder (or from / when absolute), a hard link from the root
+    base = "bin" if sh.type == "symlink" and not sh.linkname.startswith("/") else ""
+    target = posixpath.normpath(posixpath.join("/", base, sh.linkname)).lstrip("/")
+    if target != "bin/busybox":
+        return verdict("04.1", False, f"/bin/sh links to {sh.linkname!r}, which is /{target}, not /bin/busybox.",
+                        "a symbolic link \"busybox\" (next to it) or \"/bin/busybox\"; a hard link to \"bin/busybox\"")
     return verdict("04.1", True, "One program, many names: busybox reads argv[0] and becomes sh.")
 
 

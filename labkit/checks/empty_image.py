@@ -5,11 +5,14 @@ import hashlib
 import re
 
 from labkit import oci
+from labkit.oci.gzipped import EMPTY_GZIP_BUILDKIT
 from labkit.checks.verdict import Verdict, inspect_answer, unanswered, verdict
 
 
 #: The diff_id of the 10,240 zero bytes GNU tar writes for an empty archive.
 GNU_TAR_EMPTY_DIFF_ID = "sha256:" + hashlib.sha256(bytes(10240)).hexdigest()
+#: BuildKit's compressed empty layer, 4f4fb700… (labkit.oci.gzipped).
+BUILDKIT_EMPTY_GZIP_HEX = hashlib.sha256(EMPTY_GZIP_BUILDKIT).hexdigest()
 
 
 def check_01_1(path) -> Verdict:
@@ -54,6 +57,9 @@ def check_01_2(digest) -> Verdict:
     if hex_part == oci.SCHEMA1_EMPTY_GZIP_DIGEST.split(":")[-1]:
         return verdict("01.2", False, "That is the gzipped empty tar (schema 1); a diff_id is taken "
                         "before compression.", "hash the uncompressed bytes")
+    if hex_part == BUILDKIT_EMPTY_GZIP_HEX:
+        return verdict("01.2", False, "That is BuildKit's gzipped empty layer (4f4fb700…); a diff_id is "
+                        "taken before compression.", "hash the uncompressed bytes")
     return verdict("01.2", False, "That is not the digest of an empty tar archive.",
                     "hash b\"\\0\" * 1024 with hashlib.sha256 and prefix \"sha256:\"")
 

@@ -6,6 +6,9 @@ Example:
 """
 from __future__ import annotations
 
+import numbers
+import re
+
 from labkit import observe, registry
 from labkit.checks.verdict import Verdict, unanswered, verdict
 from labkit.scenarios import hello_image
@@ -25,9 +28,15 @@ def check_05_1(answer) -> Verdict:
         return unanswered("05.1", "a number of bytes")
     pushed = _pushed_51()
     right = sum(layer["size"] for layer in pushed["layers"])
-    if isinstance(answer, bool) or not isinstance(answer, int):
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    if isinstance(answer, str) and answer.replace(",", "").replace("_", "").strip().isdigit():
+        return verdict("05.1", False, f"That is the text {answer!r}; the answer is a number.",
+                        "write it without quotes")
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
         return verdict("05.1", False, f"{answer!r} is not a whole number of bytes.",
                         "add up the \"size\" of each entry of the manifest's \"layers\"")
+    answer = int(answer)
     if answer == right:
         return verdict("05.1", True, f"{right:,} bytes: the compressed layers are what a pull downloads "
                         "(plus a few hundred bytes of manifest and config).")
@@ -43,24 +52,33 @@ def check_05_1(answer) -> Verdict:
 
 
 def check_05_2(transfer) -> Verdict:
-    """A push to a new repository of an image that shares a layer with one pushed before."""
+    """A push of an image that shares its base layer with one pushed before and adds a
+    layer of its own. Judged by the image's layers, so running the cell again (when the
+    registry already holds every blob) still passes."""
     if transfer is None:
         return unanswered("05.2", "what labkit.registry.push(...) returned")
     if not isinstance(transfer, registry.Transfer):
         return verdict("05.2", False, f"{type(transfer).__name__} is not a push result.",
                         "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
+    if not any(b.action == "put" for b in transfer.blobs):
+        return verdict("05.2", False, "That is a pull; the exercise asks for a push.",
+                        "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
     layers = [b for b in transfer.blobs if b.kind == "layer"]
     reused = [b for b in layers if b.action in ("mounted", "exists")]
     sent = [b for b in layers if b.action == "uploaded"]
+    if len(layers) < 2:
+        return verdict("05.2", False, f"The image has {len(layers)} layer(s): base_layer alone adds nothing "
+                        "of your own.", "labkit.oci.Image([base_layer, [labkit.oci.Entry.file(...)]], ...)")
     if not reused:
         return verdict("05.2", False, "Every layer was uploaded: this image shares no layer with what the "
-                        "registry holds.", "start from base_layer, and add one layer of your own")
+                        "registry holds.", "start from base_layer (pushed above), and add one layer of your own")
+    kept = f"{len(reused)} layer(s) not sent ({sum(b.size for b in reused):,} bytes)"
     if not sent:
-        return verdict("05.2", False, "Nothing new was uploaded: that is the same image again.",
-                        "add a layer of your own on top of base_layer")
+        return verdict("05.2", True, f"Every blob was already in the registry (this push ran before): {kept}; "
+                        f"only the manifest went over ({transfer.moved:,} bytes in all).")
     how = "mounted from the other repository" if any(b.action == "mounted" for b in reused) else "already there"
-    return verdict("05.2", True, f"{len(reused)} layer(s) {how} ({sum(b.size for b in reused):,} bytes not "
-                    f"sent), {len(sent)} uploaded ({sum(b.size for b in sent):,} bytes).")
+    return verdict("05.2", True, f"{kept}, {how}; {len(sent)} uploaded ({sum(b.size for b in sent):,} bytes). "
+                    f"{transfer.moved:,} bytes sent in all, config and manifest included.")
 
 
 def check_05_3(digest) -> Verdict:
@@ -84,8 +102,11 @@ def check_05_4(answer) -> Verdict:
     """What the ``unknown/unknown`` entry of a BuildKit index is."""
     if answer is None:
         return unanswered("05.4", "a few words")
-    text = str(answer).lower()
-    if "attest" in text or "provenance" in text or "sbom" in text:
+    text = " ".join(str(answer).lower().split())
+    if re.search(r"\b(not|isn't|no)\b (an? )?(attest|provenance|sbom)", text):
+        return verdict("05.4", False, "Look again: the entry's annotations say what it is.",
+                        "read vnd.docker.reference.type in that index entry")
+    if re.search(r"attest|provenance|sbom|in-toto|slsa", text):
         return verdict("05.4", True, "An attestation manifest (build provenance): not an image for any "
                         "platform, so engines picking a platform never run it.")
     if "arm" in text or "platform" in text or "architecture" in text:

@@ -23,6 +23,10 @@ def check_00_2(letter) -> Verdict:
     if letter is None:
         return unanswered("00.2", "\"a\", \"b\" or \"c\"")
     answer = str(letter).strip().lower()
+    if len(answer) <= 4:                       # "b", "(b)", "b)", "b." all name the letter
+        answer = answer.strip("()[]. :)")
+    if answer not in ("a", "b", "c"):
+        return verdict("00.2", False, f"{letter!r} is not one of the letters.", "answer \"a\", \"b\" or \"c\"")
     if answer == "b":
         return verdict("00.2", True, "One program and the JSON that names it: notebook 2 builds exactly that.")
     if answer == "c":

@@ -169,13 +169,16 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         spans += [(header + a, header + b) for a, b in
                   (m.span() for m in SYSTEM_DF_NUMBER.finditer(text[header:]))]
     marked = [(a, b, "value") for a, b in spans]
+    if "docker build" in run.command or "buildx" in run.command:
+        # BuildKit numbers its steps as it meets them, and that order varies from run to run
+        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
     marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(marked):
         if merged and start <= merged[-1][1]:
             last = merged[-1]
-            merged[-1] = (last[0], max(end, last[1]), "value" if "value" in (kind, last[2]) else "time")
+            merged[-1] = (last[0], max(end, last[1]), min((kind, last[2]), key=("value", "step", "time").index))
         elif end > start:
             merged.append((start, end, kind))
     return merged
@@ -187,6 +190,7 @@ PADDING = re.compile(r"(?<=\S)  +")
 
 
 BUILDKIT_STEP = re.compile(r"^#(\d+) ")
+BUILDKIT_STEP_NUMBER = re.compile(r"^#(\d+) ", re.M)
 
 
 def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
@@ -196,34 +200,39 @@ def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
     in a canonical order (:func:`buildkit_canonical`)."""
     out, last = [], 0
     for start, end, kind in varying_spans(run, ids, built_now=built_now, sizes_vary=sizes_vary):
+        if kind == "step":                      # kept: buildkit_canonical renumbers the steps
+            continue
         out += [run.output[last:start], VARIES if kind == "value" else ""]
         last = end
     return buildkit_canonical(PADDING.sub("  ", "".join(out + [run.output[last:]])))
 
 
 def buildkit_canonical(text: str) -> str:
-    """BuildKit's plain progress without what depends on timing: a step's lines sorted,
-    and a line dropped when a later line of the same step starts with it (the same
-    sub-step, printed again once done). Text without BuildKit steps is returned as is.
+    """BuildKit's plain progress without what depends on timing: the steps' numbers (given
+    in the order BuildKit meets them) replaced by ``#?`` and the steps sorted by their
+    first line, a step's lines sorted, and a line dropped when a later line of the same
+    step starts with it (the same sub-step, printed again once done). Text without
+    BuildKit steps is returned as is.
 
     Example:
         >>> buildkit_canonical("#5 exporting layers\\n#5 writing image\\n#5 exporting layers done\\n")
-        '#5 exporting layers done\\n#5 writing image\\n'
+        '#? exporting layers done\\n#? writing image\\n'
+        >>> a = buildkit_canonical("#3 [1/2] FROM\\n#4 [2/2] COPY x\\n#3 DONE\\n#4 DONE\\n")
+        >>> a == buildkit_canonical("#4 [1/2] FROM\\n#3 [2/2] COPY x\\n#4 DONE\\n#3 DONE\\n")
+        True
     """
-    lines = text.splitlines()
     steps: dict[str, list[str]] = {}
     other = []
-    for line in lines:
+    for line in text.splitlines():
         match = BUILDKIT_STEP.match(line)
         if match:
-            steps.setdefault(match.group(1), []).append(line)
+            steps.setdefault(match.group(1), []).append("#? " + line[match.end():])
         elif line.strip():
             other.append(line)
     if not steps:
         return text
     kept = []
-    for number in sorted(steps, key=int):
-        block = steps[number]
+    for block in sorted(steps.values(), key=lambda lines: lines[0]):
         kept += sorted({ln for i, ln in enumerate(block)
                         if not any(later != ln and later.startswith(ln) for later in block[i + 1:])})
     return "\n".join(other + kept) + "\n"

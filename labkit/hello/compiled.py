@@ -140,6 +140,17 @@ def c_string(message: bytes) -> str:
     return '"' + "".join(chr(b) if b in keep else f"\\{b:03o}" for b in message) + '"'
 
 
+def message_header(message: bytes = DEFAULT_MESSAGE) -> str:
+    """The ``message.h`` that ``hello.c`` includes, for ``message``.
+
+    Example:
+        >>> print(message_header(b"hi\\n"), end="")
+        #define MESSAGE "hi\\012"
+        #define MESSAGE_LEN 3L
+    """
+    return f"#define MESSAGE {c_string(message)}\n#define MESSAGE_LEN {len(message)}L\n"
+
+
 def build(variant: str, out: str | Path, message: bytes = DEFAULT_MESSAGE,
           arch: str | None = None) -> Path:
     """Write the ``variant`` hello for ``arch`` to ``out`` (mode 0755) and return its path.
@@ -196,8 +207,7 @@ def _compile(variant: str, message: bytes, arch: str, extra: list[str] = ()) -> 
     with tempfile.TemporaryDirectory(prefix="labkit-hello-") as tmp:
         work = Path(tmp)
         (work / "hello.c").write_text(C_SOURCE)
-        (work / "message.h").write_text(
-            f"#define MESSAGE {c_string(message)}\n#define MESSAGE_LEN {len(message)}L\n")
+        (work / "message.h").write_text(message_header(message))
         command = [compiler, *_FLAGS, *_VARIANT_FLAGS[variant], *extra, "-o", "hello", "hello.c"]
         done = subprocess.run(command, cwd=work, capture_output=True, text=True)
         if done.returncode != 0:

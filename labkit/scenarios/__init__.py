@@ -41,7 +41,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("hello-legacy", "tiny hello COPY'd FROM scratch, legacy builder", hello_legacy),
     Scenario("hello-buildkit", "tiny hello COPY'd FROM scratch, BuildKit", hello_buildkit),
     Scenario("hello-variants", "every hello variant buildable here, as an image", hello_variants),
-    Scenario("era-1.4", "the Docker 1.4 era tarball (two-layer history), loaded", era_1_4),
+    Scenario("era-1.4", "the Docker 1.4 era tarball (an image per instruction on the old scratch image), loaded", era_1_4),
     Scenario("busybox-whiteout", "busybox FROM scratch, then a layer that deletes a file",
              busybox_whiteout),
     Scenario("registry-push", "hello (both builders) and busybox docker-pushed to a local registry",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
+import subprocess
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -165,5 +167,17 @@ class Lab:
         """Run ``docker ARGS`` in the scenario's folder for ``case``; keep it in its
         transcript (see ``labkit.engine.Engine.docker`` for ``kwargs``)."""
         run = self.engine.docker(args, cwd=kwargs.pop("cwd", self.workdir), **kwargs)
+        self.transcript(case).append(run)
+        return run
+
+    def local(self, case: str, argv: Sequence[str]) -> CommandRun:
+        """Run a program of this machine (not docker: ``tar``, ``file``, ``gcc`` …) in the
+        scenario's folder; keep it in ``case``'s transcript, as a learner would type it."""
+        try:
+            done = subprocess.run(list(argv), cwd=self.workdir, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=120)
+            run = CommandRun(shlex.join(argv), done.returncode, done.stdout.decode("utf-8", "replace"))
+        except (OSError, subprocess.TimeoutExpired) as err:
+            run = CommandRun(shlex.join(argv), None, f"(labkit: {argv[0]} did not run: {err})\n")
         self.transcript(case).append(run)
         return run

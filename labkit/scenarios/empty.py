@@ -4,6 +4,7 @@ tar, and a Dockerfile that is only ``FROM scratch``.
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 from labkit import machine, oci
 from labkit.errors import LabkitError
@@ -19,12 +20,22 @@ def empty_labkit(lab: Lab) -> dict[str, Case]:
     return {"labkit": case}
 
 
+#: How each empty tar is made, as a learner would type it: 1,024 zero bytes (the two
+#: end-of-archive blocks), and what ``tar`` writes for an archive of nothing (GNU tar and
+#: bsdtar pad it to a 10,240-byte record).
+EMPTY_TARS = {"empty-1024": (1024, ["truncate", "-s", "1024", "empty-1024.tar"]),
+              "gnu-tar-10240": (10240, ["tar", "-cf", "gnu-tar-10240.tar", "-T", "/dev/null"])}
+
+
 def empty_import(lab: Lab) -> dict[str, Case]:
     """``docker import`` of an empty tar: 1024 NUL bytes, and the 10 KiB ``tar cf`` writes."""
     cases = {}
-    for name, size in (("empty-1024", 1024), ("gnu-tar-10240", 10240)):
+    for name, (size, command) in EMPTY_TARS.items():
         path = lab.workdir / f"{name}.tar"
-        path.write_bytes(bytes(size))
+        made = lab.local(name, command) if shutil.which(command[0]) else None
+        if made is None or made.exit_code != 0 or not path.is_file():
+            path.write_bytes(bytes(size))      # no such program here: the same bytes, written by labkit
+        data = path.read_bytes()
         tag = lab.tag(name)
         run = lab.docker(name, ["import", path.name, tag])
         lab.engine.remember(tag)
@@ -33,8 +44,7 @@ def empty_import(lab: Lab) -> dict[str, Case]:
             continue
         case, _ = describe_image(lab, name, tag, "import", engine_assigned=("image_id", "save"),
                                  shown=("layers", "images"))
-        case.extra.update(tar_bytes=size,
-                          tar_sha256="sha256:" + hashlib.sha256(bytes(size)).hexdigest())
+        case.extra.update(tar_bytes=len(data), tar_sha256="sha256:" + hashlib.sha256(data).hexdigest())
         cases[name] = case
     return cases
 

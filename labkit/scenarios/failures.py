@@ -13,9 +13,7 @@ Example:
 """
 from __future__ import annotations
 
-import shlex
 import shutil
-import subprocess
 from typing import Sequence
 
 from labkit import hello, oci
@@ -106,18 +104,6 @@ def runtime_version(engine) -> str | None:
     return f"runc {version}" if version and "\n" not in version else None
 
 
-def local(lab: Lab, case: str, argv: list[str]) -> CommandRun:
-    """Run a program here (not docker) in the scenario's folder, into ``case``'s transcript."""
-    try:
-        done = subprocess.run(argv, cwd=lab.workdir, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=120)
-        run = CommandRun(shlex.join(argv), done.returncode, done.stdout.decode("utf-8", "replace"))
-    except (OSError, subprocess.TimeoutExpired) as err:
-        run = CommandRun(shlex.join(argv), None, f"(labkit: {argv[0]} did not run: {err})\n")
-    lab.transcript(case).append(run)
-    return run
-
-
 # --- scratch-exec -------------------------------------------------------------------------
 def _dynamic(lab: Lab) -> Case:
     reason = hello.available().get("dynamic")
@@ -129,7 +115,7 @@ def _dynamic(lab: Lab) -> Case:
         return missing(lab, "dynamic", str(err))
     info = hello.describe(binary)
     if shutil.which("file"):                 # the ELF header names the interpreter it needs
-        local(lab, "dynamic", ["file", binary.name])
+        lab.local("dynamic", ["file", binary.name])
     image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755)]], cmd=["/hello"])
     tag = load(lab, "dynamic", image)
     run = lab.docker("dynamic", run_args(tag))

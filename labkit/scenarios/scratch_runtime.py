@@ -20,7 +20,7 @@ from labkit import hello, oci
 from labkit.errors import EngineError
 from labkit.scenarios.busybox import BUSYBOX
 from labkit.scenarios.case import Case, Lab, namespace
-from labkit.scenarios.failures import (PASSWD, busybox_entries, load, local, missing, one_line,
+from labkit.scenarios.failures import (PASSWD, busybox_entries, load, missing, one_line,
                                       outcome, run_args, steady)
 
 #: Where programs look for time zone data, and the zone the lesson asks for.
@@ -103,7 +103,7 @@ def _static_nss(lab: Lab) -> Case:
         return missing(lab, "static-nss", reason)
     (lab.workdir / "getpw.c").write_text(GETPWNAM_C)
     for argv in GCC_STEPS:
-        built = local(lab, "static-nss", argv)
+        built = lab.local("static-nss", argv)
         if built.exit_code != 0:
             return missing(lab, "static-nss", f"{built.command} failed: {one_line(built.output)}")
     program = oci.Entry.file("getpw", source=lab.workdir / "getpw", mode=0o755)

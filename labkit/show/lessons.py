@@ -13,6 +13,8 @@ Example:
 from __future__ import annotations
 
 import html
+import os
+import shlex
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -132,8 +134,11 @@ def image(path) -> ScenarioView:
             for n, layer in enumerate(info.layers, 1)]
     title = f"{len(info.layers)} layer(s); merged files: " + (
         ", ".join(f"/{p} ({s:,} B)" for p, s in sorted(info.files.items())) or "none")
-    return ScenarioView(f"{info.format}, image id {info.image_id}",
-                        table(rows, ["layer", "diff_id", "tar size", "entries"], title))
+    source = f"{info.format}, image id {info.image_id}"
+    if isinstance(path, (str, os.PathLike)):         # the listing a terminal gives of the same file
+        where = shlex.quote(os.fspath(path))
+        source += f" · in a terminal: {'tar -tvf ' + where if os.path.isfile(path) else 'find ' + where + ' -type f'}"
+    return ScenarioView(source, table(rows, ["layer", "diff_id", "tar size", "entries"], title))
 
 
 def _entry_text(entry) -> str:

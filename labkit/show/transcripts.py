@@ -58,7 +58,7 @@ class Step:
 
         out, last, text = [], 0, self.run.output
         for start, end, kind in self.spans:
-            css = "labkit-varies" if kind == "value" else "labkit-time"
+            css = "labkit-varies" if kind in ("value", "step") else "labkit-time"
             out += [plain(text[last:start]),
                     f"<span class='{css}' title='{VARIES_TITLE}' "
                     f"style='background:#eee;border-bottom:1px dotted #888'>{esc(text[start:end])}</span>"]
@@ -89,7 +89,7 @@ class Transcript:
 
     def __repr__(self) -> str:
         commands = [step.run.command for _, steps in self.steps for step in steps]
-        return f"{len(commands)} docker command(s), {self.source}: " + "; ".join(commands)
+        return f"{len(commands)} command(s), {self.source}: " + "; ".join(commands)
 
     def _repr_html_(self) -> str:
         body = []
