@@ -107,3 +107,22 @@ def remove(name: str) -> None:
     if done.returncode not in (0, 12) or exists(name):
         raise LabkitError(f"userdel {name} failed: {' '.join(done.stderr.split())}",
                           hint="stop that user's processes first")
+
+
+def create_group(name: str) -> None:
+    """Create system group ``name`` (e.g. the one that may open the class's own engine).
+
+    Raises:
+        LabkitError: it exists already, or groupadd failed.
+    """
+    if group_exists(name):
+        raise LabkitError(f"group {name} exists already", hint="a classroom is up somewhere: `labkit classroom down`")
+    done = subprocess.run([_tool("groupadd"), "--system", name], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise LabkitError(f"groupadd {name} failed: {' '.join(done.stderr.split())}")
+
+
+def remove_group(name: str) -> None:
+    """Remove group ``name``; a missing group is fine."""
+    if group_exists(name):
+        subprocess.run([_tool("groupdel"), name], capture_output=True, text=True, timeout=60)

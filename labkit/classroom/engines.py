@@ -1,7 +1,11 @@
-"""An engine per learner: the fleet's way of running Docker engines side by side, one
-per learner, each with its own socket (group: that learner's own), data root and exec
-root under the classroom's root. Isolation instead of hygiene -- at a price in memory
-that the load test measures (``bench/bench_classroom.py --engine-per-learner``).
+"""The class's own Docker engines, started the fleet's way: each with its own socket,
+data root and exec root under the classroom's root.
+
+Two uses: *one engine for the class* (``--engine class``: like the machine's engine, but
+nobody else's images on it, so a load test counts exactly what the class made and left),
+and *an engine per learner* (``--engine per-learner``: isolation instead of hygiene, at
+a price in memory the load test measures). A socket's group is the one allowed to use
+it: the class's group, or the learner's own.
 
 The engine is the fleet's Docker 20.10.24 (Debian bookworm's docker.io, the same
 version as the machine's own engine here), unpacked once into the fleet's cache
@@ -10,6 +14,8 @@ version as the machine's own engine here), unpacked once into the fleet's cache
 Example:
     >>> dirs("/srv/c", "labkit-learner-01").sock
     PosixPath('/srv/c/engines/01/docker.sock')
+    >>> dirs("/srv/c", "class").sock
+    PosixPath('/srv/c/engines/class/docker.sock')
 """
 from __future__ import annotations
 
@@ -25,9 +31,8 @@ ENGINE = "20.10.24"
 
 
 def dirs(root, name: str) -> EngineDirs:
-    """Learner ``name``'s engine folders: short, for unix socket paths (``engines/01``)."""
-    number = name.rsplit("-", 1)[-1]
-    folder = Path(root) / "engines" / number
+    """Engine ``name``'s folders (a learner's: ``engines/01``; short, for unix socket paths)."""
+    folder = Path(root) / "engines" / name.rsplit("-", 1)[-1]
     return EngineDirs(run=folder, data=folder / "data")
 
 
@@ -43,8 +48,8 @@ def _programs() -> tuple:
     return spec, found.layout.path
 
 
-def start(root, learners: list[str], workers: int = 4) -> dict[str, str]:
-    """Start one engine per learner; returns learner -> ``DOCKER_HOST``.
+def start(root, groups: dict[str, str], workers: int = 4) -> dict[str, str]:
+    """Start engines: name -> the group that may use its socket; returns name -> ``DOCKER_HOST``.
 
     Raises:
         LabkitError: an engine did not start (the others are stopped again).
@@ -53,9 +58,10 @@ def start(root, learners: list[str], workers: int = 4) -> dict[str, str]:
 
     def one(name: str) -> tuple[str, str]:
         where = dirs(root, name)
-        daemon.start(where, path, (*spec.flags, "--group", name), dict(spec.daemon_json))
+        daemon.start(where, path, (*spec.flags, "--group", groups[name]), dict(spec.daemon_json))
         return name, where.base_url
 
+    learners = list(groups)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(one, name) for name in learners]
     started, errors = {}, []
@@ -67,12 +73,12 @@ def start(root, learners: list[str], workers: int = 4) -> dict[str, str]:
             errors.append(str(err))
     if errors:
         stop(root, learners)
-        raise LabkitError(f"an engine per learner: {errors[0]}", hint="see its log under engines/")
+        raise LabkitError(f"a class engine did not start: {errors[0]}", hint="see its log under engines/")
     return started
 
 
 def stop(root, learners: list[str]) -> None:
-    """Stop every learner's engine and delete its folders (idempotent)."""
+    """Stop these engines and delete their folders (idempotent)."""
     for name in learners:
         where = dirs(root, name)
         if where.run.exists():
@@ -80,6 +86,6 @@ def stop(root, learners: list[str]) -> None:
             daemon.remove(where)
 
 
-def memory(root, learners: list[str]) -> dict[str, list[int]]:
-    """learner -> pids of their engine (dockerd, containerd, shims), for RSS sampling."""
+def pids(root, learners: list[str]) -> dict[str, list[int]]:
+    """name -> pids of its engine (dockerd, containerd, shims), for RSS sampling."""
     return {name: daemon.processes(dirs(root, name)) for name in learners}

@@ -41,6 +41,11 @@ PROXY = "configurable-http-proxy"
 #: Debian's proxy finds its modules there; a Node.js not from Debian (nodesource) does not look.
 NODE_PATH = "/usr/share/nodejs:/usr/lib/nodejs"
 SOCKET = Path("/var/run/docker.sock")
+#: Where the learners' notebooks reach Docker: the machine's engine (default), one engine
+#: of the class's own, or one per learner (see :mod:`labkit.classroom.engines`).
+ENGINES = ("machine", "class", "per-learner")
+#: The group that may open the class's own engine (``--engine class``).
+CLASS_GROUP = "labkit-class"
 
 
 def free_port() -> int:
@@ -112,14 +117,15 @@ class Classroom:
         return bool(pid) and pid in procs.with_argument(str(self.paths["run"]))
 
     # --- up -------------------------------------------------------------------------------
-    def up(self, learners: int, port: int = 8000, engine_per_learner: bool = False,
-           log=print) -> dict:
+    def up(self, learners: int, port: int = 8000, engine: str = "machine", log=print) -> dict:
         """Set up the class and start the Hub; returns the settings. See the module doc.
 
         Raises:
             LabkitError: not root, no proxy, a learner user exists, the root is in use, or
                 something failed (what was made is torn down again first).
         """
+        if engine not in ENGINES:
+            raise LabkitError(f"unknown engine choice {engine!r}", hint="choose one of " + ", ".join(ENGINES))
         self._preflight()
         names = accounts.learner_names(learners)
         taken = [n for n in names if accounts.exists(n)]
@@ -130,7 +136,7 @@ class Classroom:
         self.root.chmod(0o755)
         settings = {"root": str(self.root), "learners": names, "created_users": [], "port": port,
                     "hub_port": free_port(), "proxy_api_port": free_port(), "docker_hosts": {},
-                    "engine_per_learner": engine_per_learner, "hub_pid": None}
+                    "engine": engine, "created_group": None, "hub_pid": None}
         for key in ("run", "home", "progress", "no_fleet"):
             self.paths[key].mkdir(parents=True, exist_ok=True)
         self.paths["run"].chmod(0o700)
@@ -147,10 +153,13 @@ class Classroom:
                 settings["created_users"].append(name)
                 self._save(settings)
                 hubconfig.prepare_learner(settings, name)
-            if engine_per_learner:
+            if engine == "per-learner":
                 log(f"starting {len(names)} Docker engines, one per learner ...")
-                settings["docker_hosts"] = engines.start(self.root, names)
-                self._save(settings)
+                settings["docker_hosts"] = engines.start(self.root, {n: n for n in names})
+            elif engine == "class":
+                log("starting the class's own Docker engine ...")
+                settings["docker_host"] = engines.start(self.root, {"class": CLASS_GROUP})["class"]
+            self._save(settings)
             self._start_hub(settings)
         except BaseException:
             self.down(log=lambda *a: None)
@@ -224,20 +233,25 @@ class Classroom:
                     path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.stat().st_mode & 0o100 else 0))
 
     def _engine_group(self, settings: dict) -> tuple[str, ...]:
-        """The group that opens the shared engine's socket to learners: ``docker`` when the
-        socket belongs to it (a member is root-equivalent on this machine: see
-        docs/instructors.md), none with an engine per learner."""
-        if settings["engine_per_learner"]:
+        """The group that opens the shared engine's socket to learners: the machine's
+        socket's (``docker``: a member is root-equivalent on this machine, see
+        docs/instructors.md), the class's own group, or none (an engine per learner)."""
+        if settings["engine"] == "per-learner":
             return ()
+        if settings["engine"] == "class":
+            accounts.create_group(CLASS_GROUP)
+            settings["created_group"] = CLASS_GROUP
+            self._save(settings)
+            return (CLASS_GROUP,)
         try:
             info = SOCKET.stat()
         except OSError:
             raise LabkitError(f"no Docker engine socket at {SOCKET}",
-                              hint="start Docker, or use --engine-per-learner") from None
+                              hint="start Docker, or use --engine class") from None
         group = grp.getgrgid(info.st_gid).gr_name
         if group == "root" or not info.st_mode & stat.S_IRWXG:
             raise LabkitError(f"{SOCKET} is open to group {group} only with mode {oct(info.st_mode & 0o777)}",
-                              hint="install Debian's docker.io (socket group docker), or use --engine-per-learner")
+                              hint="install Debian's docker.io (socket group docker), or use --engine class")
         return (group,)
 
     def _start_hub(self, settings: dict) -> None:
@@ -287,13 +301,15 @@ class Classroom:
                 procs.stop([p for p in procs.with_argument(PROXY) if p == int(proxy.read_text())])
             except ValueError:
                 pass
-        if settings.get("engine_per_learner"):
-            engines.stop(self.root, learners)
-        else:
+        mode = settings.get("engine", "machine")
+        if mode == "machine":
             self._clean_engine(learners, log)
+        engines.stop(self.root, learners if mode == "per-learner" else ["class"])
         procs.stop(procs.with_argument(str(self.root)), timeout=20)
         for name in created:
             accounts.remove(name)
+        if settings.get("created_group"):
+            accounts.remove_group(settings["created_group"])
         if self.paths["settings"].exists() or self.root.exists():
             shutil.rmtree(self.root, ignore_errors=True)
         left = [f"user {n}" for n in created if accounts.exists(n)]
