@@ -117,72 +117,83 @@ def counts(api) -> tuple[int, int]:
 
 def run(learner_counts=(10,), engine: str = "class", root: str | None = None,
         notebooks=NOTEBOOKS, alone_rounds: int = 2, log=print) -> dict:
-    """Set up a class for ``max(learner_counts)``, measure one learner alone, then each crowd.
-
-    Returns a report dict (``alone``: notebook -> seconds; ``crowds``: one dict per N).
-    """
-    import docker
-
-    from labkit import engine as engine_mod
-    from labkit.classroom import Classroom, Hub, engines
-    from labkit.classroom.accounts import ids
+    """Set up a class for ``max(learner_counts)``, :func:`measure` it, tear it down."""
+    from labkit.classroom import Classroom
 
     root = root or f"{'/srv' if os.path.isdir('/srv') else '/tmp'}/lkc-{os.getpid()}"   # short: sockets
     classroom = Classroom(root)
-    report: dict = {"engine": engine, "crowds": [], "cores": os.cpu_count()}
     start = time.monotonic()
     settings = classroom.up(max(learner_counts), port=_free_port(), engine=engine, log=log)
     try:
-        report["up_seconds"] = round(time.monotonic() - start, 1)
+        up_seconds = time.monotonic() - start
+        report = measure(classroom, learner_counts, notebooks, alone_rounds, log)
+        report["up_seconds"] = round(up_seconds, 1)
         report["install_seconds"] = settings.get("install_seconds")
-        hub = Hub(classroom.url, classroom.admin_token())
-        names = settings["learners"]
-        urls = settings.get("docker_hosts") or {}
-        url = settings.get("docker_host") or "unix:///var/run/docker.sock"
-        apis = {u: docker.APIClient(base_url=u, version="auto", timeout=120)
-                for u in (set(urls.values()) or {url})}
-        report["engine_version"] = next(iter(apis.values())).version()["Version"]
-        keys = names if engine == "per-learner" else ["class"]
-        engine_pids = (lambda: [p for ps in engines.pids(root, keys).values() for p in ps]) \
-            if engine != "machine" else (lambda: [])
-
-        def total() -> tuple[int, int]:
-            found = [counts(a) for a in apis.values()]
-            return sum(f[0] for f in found), sum(f[1] for f in found)
-
-        # One learner alone, first (median of `alone_rounds` passes).
-        alone: dict[str, list[float]] = {nb: [] for nb in notebooks}
-        for _ in range(alone_rounds):
-            results, _ = crowd(hub, names[:1], notebooks)
-            rec = results[names[0]]
-            if rec["error"] or len(rec["runs"]) != len(notebooks) or not all(r.ok for r in rec["runs"]):
-                raise RuntimeError(f"one learner alone failed: {rec['error'] or [r.error for r in rec['runs']]}")
-            for r in rec["runs"]:
-                alone[r.path.split("/")[-1].removesuffix(".ipynb")].append(r.seconds)
-        report["alone"] = {nb: statistics.median(v) for nb, v in alone.items()}
-
-        for n in learner_counts:
-            who = names[:n]
-            before = total()
-            tags_before = {t for a in apis.values() for row in a.images() for t in row.get("RepoTags") or []}
-            sampler = Sampler({w: ids(w)[0] for w in who}, engine_pids, next(iter(apis.values())), tags_before)
-            sampler.start()
-            log(f"{n} learners at once ...")
-            results, wall = crowd(hub, who, notebooks)
-            sampler.done.set()
-            sampler.join()
-            after = total()
-            left = {}
-            for u, api in apis.items():
-                eng = engine_mod.connect(u)
-                for w in who:
-                    owned = eng.owned_by(w)
-                    if owned[0] or owned[1]:
-                        left[w] = owned
-                eng.api.close()
-            report["crowds"].append(_crowd_report(n, results, wall, sampler, before, after, left, notebooks))
     finally:
         classroom.down(log=log)
+    return report
+
+
+def measure(classroom, learner_counts=(10,), notebooks=NOTEBOOKS, alone_rounds: int = 2,
+            log=print) -> dict:
+    """On a classroom that is up: one learner alone (median of ``alone_rounds`` passes),
+    then each crowd of N. Returns a report dict (``alone``: notebook -> seconds;
+    ``crowds``: one dict per N)."""
+    import docker
+
+    from labkit import engine as engine_mod
+    from labkit.classroom import Hub, engines
+    from labkit.classroom.accounts import ids
+
+    settings = classroom.settings()
+    engine, root = settings["engine"], settings["root"]
+    report: dict = {"engine": engine, "crowds": [], "cores": os.cpu_count(),
+                    "up_seconds": None, "install_seconds": settings.get("install_seconds")}
+    hub = Hub(classroom.url, classroom.admin_token())
+    names = settings["learners"]
+    urls = settings.get("docker_hosts") or {}
+    url = settings.get("docker_host") or "unix:///var/run/docker.sock"
+    apis = {u: docker.APIClient(base_url=u, version="auto", timeout=120)
+            for u in (set(urls.values()) or {url})}
+    report["engine_version"] = next(iter(apis.values())).version()["Version"]
+    keys = names if engine == "per-learner" else ["class"]
+    engine_pids = (lambda: [p for ps in engines.pids(root, keys).values() for p in ps]) \
+        if engine != "machine" else (lambda: [])
+
+    def total() -> tuple[int, int]:
+        found = [counts(a) for a in apis.values()]
+        return sum(f[0] for f in found), sum(f[1] for f in found)
+
+    alone: dict[str, list[float]] = {nb: [] for nb in notebooks}
+    for _ in range(alone_rounds):
+        results, _ = crowd(hub, names[:1], notebooks)
+        rec = results[names[0]]
+        if rec["error"] or len(rec["runs"]) != len(notebooks) or not all(r.ok for r in rec["runs"]):
+            raise RuntimeError(f"one learner alone failed: {rec['error'] or [r.error for r in rec['runs']]}")
+        for r in rec["runs"]:
+            alone[r.path.split("/")[-1].removesuffix(".ipynb")].append(r.seconds)
+    report["alone"] = {nb: statistics.median(v) for nb, v in alone.items()}
+
+    for n in learner_counts:
+        who = names[:n]
+        before = total()
+        tags_before = {t for a in apis.values() for row in a.images() for t in row.get("RepoTags") or []}
+        sampler = Sampler({w: ids(w)[0] for w in who}, engine_pids, next(iter(apis.values())), tags_before)
+        sampler.start()
+        log(f"{n} learners at once ...")
+        results, wall = crowd(hub, who, notebooks)
+        sampler.done.set()
+        sampler.join()
+        after = total()
+        left = {}
+        for u in apis:
+            eng = engine_mod.connect(u)
+            for w in who:
+                owned = eng.owned_by(w)
+                if owned[0] or owned[1]:
+                    left[w] = owned
+            eng.api.close()
+        report["crowds"].append(_crowd_report(n, results, wall, sampler, before, after, left, notebooks))
     return report
 
 
@@ -218,7 +229,8 @@ def text(report: dict) -> str:
     """The report as the bench prints it."""
     mib = 1 << 20
     lines = [f"classroom on {report['cores']} cores, engine: {report['engine']} (Docker "
-             f"{report['engine_version']}); up in {report['up_seconds']} s (install {report['install_seconds']} s)"]
+             f"{report['engine_version']}); up in {report['up_seconds']} s (install {report['install_seconds']} s)",
+             "one learner alone: " + ", ".join(f"{nb[:2]} {t:.1f} s" for nb, t in report["alone"].items())]
     for c in report["crowds"]:
         peaks = sorted(c["peak_rss"].values())
         lines += [f"N = {c['learners']}: finished {c['finished']}/{c['learners']}, failures {len(c['failures'])}, "
