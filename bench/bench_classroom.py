@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -127,8 +129,13 @@ def run(learner_counts=(10,), engine: str = "class", root: str | None = None,
     try:
         up_seconds = time.monotonic() - start
         report = measure(classroom, learner_counts, notebooks, alone_rounds, log)
+        if any(c["failures"] for c in report["crowds"]):            # keep the Hub's log to read
+            kept = Path(tempfile.gettempdir()) / f"labkit-bench-classroom-{os.getpid()}.log"
+            shutil.copyfile(classroom.paths["run"] / "jupyterhub.log", kept)
+            report["hub_log"] = str(kept)
         report["up_seconds"] = round(up_seconds, 1)
         report["install_seconds"] = settings.get("install_seconds")
+        report["engines_seconds"] = settings.get("engines_seconds")
     finally:
         classroom.down(log=log)
     return report
@@ -156,9 +163,12 @@ def measure(classroom, learner_counts=(10,), notebooks=NOTEBOOKS, alone_rounds: 
     apis = {u: docker.APIClient(base_url=u, version="auto", timeout=120)
             for u in (set(urls.values()) or {url})}
     report["engine_version"] = next(iter(apis.values())).version()["Version"]
-    keys = names if engine == "per-learner" else ["class"]
-    engine_pids = (lambda: [p for ps in engines.pids(root, keys).values() for p in ps]) \
-        if engine != "machine" else (lambda: [])
+
+    def engine_pids(who: list[str]):
+        """The pids of the engine(s) the crowd ``who`` uses (none measured: the machine's)."""
+        keys = who if engine == "per-learner" else ["class"]
+        return (lambda: [p for ps in engines.pids(root, keys).values() for p in ps]) \
+            if engine != "machine" else (lambda: [])
 
     def total() -> tuple[int, int]:
         found = [counts(a) for a in apis.values()]
@@ -178,7 +188,8 @@ def measure(classroom, learner_counts=(10,), notebooks=NOTEBOOKS, alone_rounds: 
         who = names[:n]
         before = total()
         tags_before = {t for a in apis.values() for row in a.images() for t in row.get("RepoTags") or []}
-        sampler = Sampler({w: ids(w)[0] for w in who}, engine_pids, next(iter(apis.values())), tags_before)
+        watched = apis[urls.get(who[0], url)]       # per learner: the first learner's own engine
+        sampler = Sampler({w: ids(w)[0] for w in who}, engine_pids(who), watched, tags_before)
         sampler.start()
         log(f"{n} learners at once ...")
         results, wall = crowd(hub, who, notebooks)
@@ -200,6 +211,7 @@ def measure(classroom, learner_counts=(10,), notebooks=NOTEBOOKS, alone_rounds: 
 def _crowd_report(n, results, wall, sampler, before, after, left, notebooks) -> dict:
     times = {nb: [r.seconds for rec in results.values() for r in rec["runs"]
                   if r.ok and r.path.endswith(f"/{nb}.ipynb")] for nb in notebooks}
+    reconnects = sum(r.reconnects for rec in results.values() for r in rec["runs"])
     failures = [f"{name}: {rec['error']}" for name, rec in results.items() if rec["error"]]
     failures += [f"{name}: {r.path}: {r.error}" for name, rec in results.items() for r in rec["runs"] if not r.ok]
     finished = sum(1 for rec in results.values() if not rec["error"] and len(rec["runs"]) == len(notebooks)
@@ -211,7 +223,7 @@ def _crowd_report(n, results, wall, sampler, before, after, left, notebooks) -> 
         if not (image.startswith(namespaces) or labels.get("org.labkit.namespace") in results
                 or image.startswith("sha256:") or len(image) == 12))   # legacy builder's step containers
     ready = [rec["ready"] for rec in results.values() if rec["ready"] is not None]
-    return {"learners": n, "finished": finished, "failures": failures, "wall": wall,
+    return {"learners": n, "finished": finished, "failures": failures, "wall": wall, "reconnects": reconnects,
             "ready_p50": _pct(ready, 0.5), "ready_max": max(ready, default=float("nan")),
             "times": times, "peak_rss": dict(sampler.peak), "engine_peak_rss": sampler.engine_peak,
             "before": before, "after": after, "left": left, "tags_seen": len(sampler.seen_tags),
@@ -229,12 +241,14 @@ def text(report: dict) -> str:
     """The report as the bench prints it."""
     mib = 1 << 20
     lines = [f"classroom on {report['cores']} cores, engine: {report['engine']} (Docker "
-             f"{report['engine_version']}); up in {report['up_seconds']} s (install {report['install_seconds']} s)",
+             f"{report['engine_version']}); up in {report['up_seconds']} s (install {report['install_seconds']} s, "
+             f"engines {report.get('engines_seconds')} s)",
              "one learner alone: " + ", ".join(f"{nb[:2]} {t:.1f} s" for nb, t in report["alone"].items())]
     for c in report["crowds"]:
         peaks = sorted(c["peak_rss"].values())
         lines += [f"N = {c['learners']}: finished {c['finished']}/{c['learners']}, failures {len(c['failures'])}, "
-                  f"wall {c['wall']:.0f} s, server ready p50 {c['ready_p50']:.1f} s / max {c['ready_max']:.1f} s",
+                  f"wall {c['wall']:.0f} s, server ready p50 {c['ready_p50']:.1f} s / max {c['ready_max']:.1f} s, "
+                  f"kernel websocket reconnects {c['reconnects']}",
                   f"  {'notebook':36} {'alone':>7} {'p50':>7} {'p95':>7} {'p50/alone':>9} {'p95/alone':>9}"]
         for nb, values in c["times"].items():
             alone = report["alone"][nb]
@@ -250,6 +264,7 @@ def text(report: dict) -> str:
                      f"not a learner's: {len(c['foreign_tags'])} tags, {len(c['foreign_containers'])} containers")
         lines += [f"  failure: {f}" for f in c["failures"][:10]]
         lines += [f"  not a learner's: {t}" for t in (c["foreign_tags"] + c["foreign_containers"])[:10]]
+    lines += [f"the Hub's log: {report['hub_log']}"] if report.get("hub_log") else []
     return "\n".join(lines)
 
 

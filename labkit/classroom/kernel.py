@@ -36,12 +36,15 @@ class NotebookRun:
         seconds: from starting its kernel to the last reply.
         cells: code cells run.
         error: ``None``, or the first error (cell number, exception name and value).
+        reconnects: times the kernel's websocket had to be opened again before the first
+            cell (JupyterLab reconnects too); a connection lost during a cell is an error.
     """
 
     path: str
     seconds: float = 0.0
     cells: int = 0
     error: str | None = None
+    reconnects: int = 0
 
     @property
     def ok(self) -> bool:
@@ -81,7 +84,7 @@ class _Kernel:
             incoming = json.loads(self.ws.recv())
             if incoming.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
-            kind = incoming.get("msg_type") or incoming.get("header", {}).get("msg_type")
+            kind = incoming.get("msg_type") or incoming.get("header", {}).get("msg_type") or ""
             if incoming.get("channel") == "shell" and kind.endswith("_reply"):
                 reply = incoming["content"]
             elif kind == "status" and incoming["content"].get("execution_state") == "idle":
@@ -92,6 +95,25 @@ class _Kernel:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def _connect(url: str, token: str, timeout: float, run: NotebookRun, attempts: int = 3) -> _Kernel:
+    """The kernel's websocket, answering ``kernel_info``; opened again (as JupyterLab
+    does) when it closes before that, up to ``attempts`` times (counted in ``run``)."""
+    for attempt in range(1, attempts + 1):
+        kernel = None
+        try:
+            kernel = _Kernel(url, token)
+            kernel.request("kernel_info_request", {}, timeout=timeout)
+            return kernel
+        except Exception:  # noqa: BLE001 - a refused or dropped websocket: try again
+            if kernel is not None:
+                kernel.close()
+            if attempt == attempts:
+                raise
+            run.reconnects += 1
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def run_notebook(server_url: str, token: str, path: str, kernel_name: str = "python3",
@@ -128,8 +150,7 @@ def run_notebook(server_url: str, token: str, path: str, kernel_name: str = "pyt
     ws_url = api.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
     kernel = None
     try:
-        kernel = _Kernel(f"{ws_url}/kernels/{session['kernel']['id']}/channels", token)
-        kernel.request("kernel_info_request", {}, timeout=timeout)
+        kernel = _connect(f"{ws_url}/kernels/{session['kernel']['id']}/channels", token, timeout, run)
         for number, cell in enumerate(cells, 1):
             source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
             reply, errors = kernel.request("execute_request", {

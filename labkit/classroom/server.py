@@ -153,12 +153,14 @@ class Classroom:
                 settings["created_users"].append(name)
                 self._save(settings)
                 hubconfig.prepare_learner(settings, name)
+            engines_started = time.monotonic()
             if engine == "per-learner":
                 log(f"starting {len(names)} Docker engines, one per learner ...")
                 settings["docker_hosts"] = engines.start(self.root, {n: n for n in names})
             elif engine == "class":
                 log("starting the class's own Docker engine ...")
                 settings["docker_host"] = engines.start(self.root, {"class": CLASS_GROUP})["class"]
+            settings["engines_seconds"] = round(time.monotonic() - engines_started, 1)
             self._save(settings)
             self._start_hub(settings)
         except BaseException:
