@@ -43,7 +43,19 @@ def paths(root: str | os.PathLike) -> dict[str, Path]:
     root = Path(root)
     return {"root": root, "lab": root / "lab", "venv": root / "venv", "run": root / "run",
             "home": root / "home", "progress": root / "progress", "no_fleet": root / "no-fleet",
+            "runtime": root / "rt",
             "engines": root / "engines", "settings": root / "run" / "classroom.json"}
+
+
+def runtime_dir(root, name: str) -> Path:
+    """Learner ``name``'s Jupyter runtime folder (``JUPYTER_RUNTIME_DIR``), short on purpose:
+    their kernels talk over unix sockets there, and a socket path has at most 107 bytes."""
+    return Path(root) / "rt" / name.rsplit("-", 1)[-1]
+
+
+#: The longest kernel socket path in a runtime folder: ``/kernel-<uuid>-ipc-4``.
+KERNEL_SOCKET_TAIL = len("/kernel-") + 36 + len("-ipc-4")
+SOCKET_PATH_MAX = 107
 
 
 def progress_path(root, name: str) -> Path:
@@ -59,7 +71,8 @@ def environment(settings: dict, name: str) -> dict[str, str]:
     ``LABKIT_PROGRESS``: their progress file, where the instructor's class summary reads it;
     ``LABKIT_FLEET_RUN``: an empty folder, so notebook 3 reads the recordings instead of
     driving the instructor's fleet (its sockets belong to the docker group too);
-    ``DOCKER_HOST``: the shared engine, or the learner's own one.
+    ``DOCKER_HOST``: the shared engine, or the learner's own one;
+    ``JUPYTER_RUNTIME_DIR``: their own folder for kernel connection files and sockets.
     """
     folders = paths(settings["root"])
     venv_bin = folders["venv"] / "bin"
@@ -69,6 +82,7 @@ def environment(settings: dict, name: str) -> dict[str, str]:
         "LABKIT_NAMESPACE": name,
         "LABKIT_PROGRESS": str(progress_path(settings["root"], name)),
         "LABKIT_FLEET_RUN": str(folders["no_fleet"]),
+        "JUPYTER_RUNTIME_DIR": str(runtime_dir(settings["root"], name)),
         "DOCKER_HOST": docker_host,
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "VIRTUAL_ENV": str(folders["venv"]),
@@ -97,10 +111,10 @@ def prepare_learner(settings: dict, name: str) -> None:
             if not dest.exists():
                 shutil.copyfile(Path(folder) / file, dest)
                 os.chown(dest, entry.pw_uid, entry.pw_gid)
-    progress = progress_path(settings["root"], name).parent
-    progress.mkdir(parents=True, exist_ok=True)
-    os.chown(progress, entry.pw_uid, entry.pw_gid)
-    progress.chmod(0o700)
+    for private in (progress_path(settings["root"], name).parent, runtime_dir(settings["root"], name)):
+        private.mkdir(parents=True, exist_ok=True)
+        os.chown(private, entry.pw_uid, entry.pw_gid)
+        private.chmod(0o700)
 
 
 def read_settings(path: str | os.PathLike) -> dict:
@@ -135,6 +149,11 @@ def apply(c, settings_path: str | os.PathLike) -> None:
 
     c.JupyterHub.spawner_class = "localprocess"
     c.Spawner.cmd = [str(folders["venv"] / "bin" / "jupyterhub-singleuser")]
+    # Kernels over unix sockets in the learner's own runtime folder, not TCP ports on
+    # 127.0.0.1: thirty servers picking "free" ports at once collide (measured: ZMQError
+    # "Address already in use", a kernel that never answers), and any local user can
+    # reach a TCP port.
+    c.Spawner.args = ["--KernelManager.transport=ipc"]
     c.Spawner.notebook_dir = "~"
     c.Spawner.default_url = f"/lab/tree/{NOTEBOOKS}/00-start-here.ipynb"
     c.Spawner.environment = {key: (lambda spawner, key=key: environment(settings, spawner.user.name)[key])

@@ -132,12 +132,16 @@ class Classroom:
         if taken:
             raise LabkitError(f"user {taken[0]} exists already",
                               hint="a classroom is up somewhere: `labkit classroom down` (with its --root)")
+        longest = hubconfig.runtime_dir(self.root, names[-1])
+        if len(str(longest)) + hubconfig.KERNEL_SOCKET_TAIL > hubconfig.SOCKET_PATH_MAX:
+            raise LabkitError(f"the root {self.root} is too long for the kernels' unix sockets",
+                              hint="use a shorter --root, such as /srv/labkit-classroom")
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         settings = {"root": str(self.root), "learners": names, "created_users": [], "port": port,
                     "hub_port": free_port(), "proxy_api_port": free_port(), "docker_hosts": {},
                     "engine": engine, "created_group": None, "hub_pid": None}
-        for key in ("run", "home", "progress", "no_fleet"):
+        for key in ("run", "home", "progress", "no_fleet", "runtime"):
             self.paths[key].mkdir(parents=True, exist_ok=True)
         self.paths["run"].chmod(0o700)
         self._save(settings)
