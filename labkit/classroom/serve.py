@@ -1,7 +1,7 @@
 """``labkit classroom up`` in the foreground: set up, say how to log in, wait, tear down.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the class: :meth:`Classroom.down` removes every
-process, user and file ``up`` made. ``--detach`` leaves it running instead, for
+process, user and file ``up`` made (further signals wait until it has). ``--detach`` leaves it running instead, for
 ``labkit classroom down`` (``make classroom-down``) later.
 
 Example:
@@ -49,7 +49,9 @@ def serve(room: Classroom, learners: int, port: int = 8000, engine: str = "machi
         log(f"running in the background: stop it with `labkit classroom down --root {room.root}`")
         return 0
     log("Ctrl-C ends the class and removes its users, processes and files")
-    old = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT too: a shell that started us in the background set it to "ignore".
+    ending = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {sig: signal.signal(sig, _stop) for sig in ending}
     try:
         while room.hub_running():
             time.sleep(1)
@@ -58,9 +60,14 @@ def serve(room: Classroom, learners: int, port: int = 8000, engine: str = "machi
         log("\nending the class ...")
         return 0
     finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-        room.down(log=log)
+        # A second Ctrl-C (or make passing the signal on) must not cut the teardown short.
+        for sig in ending:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            room.down(log=log)
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
 
 
 def status(room: Classroom) -> dict:
