@@ -10,7 +10,8 @@ NO_ENGINE := unix:///nonexistent/labkit-no-engine.sock
 # nbval runs the exercises' checkers: keep what they record out of the learner's own progress file.
 NBVAL  := LABKIT_PROGRESS=$(CURDIR)/.venv/nbval-progress.json $(BIN)/pytest -p no:cacheprovider --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder notebooks-laptop execute bench clean
+.PHONY: lab test unit notebooks-engine notebooks-offline notebooks-binder notebooks-laptop execute bench \
+        classroom classroom-down bench-classroom clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,25 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A class server on this machine (as root): JupyterHub on 127.0.0.1:$(PORT), one system user
+# per learner, every learner on this machine's Docker engine. Ctrl-C tears it all down;
+# with CLASSROOM_ARGS=--detach it keeps running until `make classroom-down`.
+# Needs Debian's node-configurable-http-proxy (JupyterHub's proxy). See docs/instructors.md.
+LEARNERS       ?= 5
+PORT           ?= 8000
+CLASSROOM_ROOT ?= /srv/labkit-classroom
+classroom: $(STAMP)
+	$(BIN)/labkit classroom up --learners $(LEARNERS) --port $(PORT) --root $(CLASSROOM_ROOT) $(CLASSROOM_ARGS)
+
+classroom-down: $(STAMP)
+	$(BIN)/labkit classroom down --root $(CLASSROOM_ROOT)
+
+# The load test: 10, then 30 learners at once, each running every notebook through their own
+# server and kernel, on one engine (the class's own: exact image counts); BENCH_ARGS adds more
+# (--engine machine, --engine per-learner, --learners N).
+bench-classroom: $(STAMP)
+	$(BIN)/python -m bench.bench_classroom --learners 10 --learners 30 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

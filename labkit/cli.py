@@ -14,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from labkit import binder, compare, fleet, hello, machine, observe, oci, registry, show
+from labkit import binder, checks, classroom, compare, fleet, hello, machine, observe, oci, registry, show
+from labkit.classroom import serve
 from labkit.errors import LabkitError
 
 
@@ -141,6 +142,38 @@ def cmd_binder(args) -> int:
     return 0
 
 
+# --- classroom --------------------------------------------------------------------------
+def cmd_classroom(args) -> int:
+    """``labkit classroom up|down|status|summary``: a class server on this machine (root)."""
+    room = classroom.Classroom(args.root)
+    if args.action == "up":
+        return serve.serve(room, args.learners, port=args.port, engine=args.engine, detach=args.detach)
+    if args.action == "down":
+        return 0 if not room.down() else 2
+    if args.action == "status":
+        found = serve.status(room)
+        if args.json:
+            _print_json(found)
+        elif not found["up"] and "learners" not in found:
+            print(f"no classroom in {room.root}")
+        else:
+            print(f"{room.root}: hub {'up at ' + found['url'] if found['up'] else 'DOWN'}, engine {found['engine']}")
+            for name, what in found["learners"].items():
+                print(f"  {name}: user {'yes' if what['user'] else 'MISSING'}, "
+                      f"server {'running' if what['server'] else 'stopped'}")
+        return 0
+    progress = checks.class_progress(args.files or room.root)          # summary
+    if args.json:
+        _print_json(progress.to_dict())
+    else:
+        print(checks.class_summary(progress))
+    if args.plot:
+        fig, _ = checks.class_plot(progress)
+        fig.savefig(args.plot, dpi=120)
+        print(f"plot: {args.plot}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand's handler is in ``func``."""
     p = argparse.ArgumentParser(prog="labkit", description=__doc__.splitlines()[0])
@@ -219,6 +252,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--repository", metavar="OWNER/NAME", help="the GitHub repository Binder builds")
     s.add_argument("--ref", metavar="REF", help="a branch, tag or commit (default: keep the current one)")
     s.set_defaults(func=cmd_binder)
+
+    s = sub.add_parser("classroom", help="a class server here: JupyterHub, a user per learner (root)")
+    s.add_argument("action", choices=["up", "down", "status", "summary"])
+    s.add_argument("files", nargs="?", metavar="FOLDER",
+                   help="summary: a folder of progress files (default: the classroom's)")
+    s.add_argument("--root", default=str(classroom.DEFAULT_ROOT), help="the classroom's folder")
+    s.add_argument("--learners", type=int, default=5, metavar="N")
+    s.add_argument("--port", type=int, default=8000, help="the class's address: http://127.0.0.1:PORT")
+    s.add_argument("--engine", default="machine", choices=["machine", "class", "per-learner"],
+                   help="where learners' Docker runs: this machine's engine, one of the class's own, "
+                        "or one per learner")
+    s.add_argument("--detach", action="store_true", help="up: leave it running (stop with down)")
+    s.add_argument("--plot", metavar="PNG", help="summary: also save the plot")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_classroom)
     return p
 
 

@@ -1,6 +1,6 @@
 """Shared fixtures and the "required in CI" rule for tests that need real parts.
 
-A test marked ``engine``, ``fleet``, ``browser`` or ``tools`` is skipped with a reason
+A test marked ``engine``, ``fleet``, ``browser``, ``tools`` or ``classroom`` is skipped with a reason
 when that part is missing -- unless ``LABKIT_REQUIRE_<PART>=1`` is set (CI sets all of
 them), in which case the missing part is a failure, never a silent skip.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PARTS = ("engine", "fleet", "browser", "tools")
+PARTS = ("engine", "fleet", "browser", "tools", "classroom")
 REPO = Path(__file__).resolve().parents[1]
 NOBODY = 65534
 

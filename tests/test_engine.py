@@ -206,6 +206,35 @@ def test_cleanup_leaves_nothing_labelled(engine, hello_context):
 
 
 # --- end to end: labkit's builder vs docker build ------------------------------------------
+def test_cleanup_namespace_removes_one_learners_images_and_containers_only(engine, tmp_path, monkeypatch):
+    # Two learners on one engine load the very same image (same ID) under their own
+    # namespaces; cleaning up one leaves the other's tag, image and container alone.
+    from labkit import oci
+
+    a, b = f"labkit-test-a{os.getpid()}", f"labkit-test-b{os.getpid()}"
+    image = oci.Image([[oci.Entry.file("hello", hello.tiny_elf(), mode=0o755)]], cmd=["/hello"])
+    for ns in (a, b):
+        engine.load(image.write(tmp_path / f"{ns}.tar", tag=f"{ns}/hello:shared"))
+    made = {}
+    for ns in (a, b):
+        monkeypatch.setenv("LABKIT_NAMESPACE", ns)
+        labels = engine_mod.containers.labels()
+        assert labels == {engine_mod.LABEL: "1", engine_mod.NAMESPACE_LABEL: ns}
+        made[ns] = engine.api.create_container(f"{ns}/hello:shared", labels=labels)["Id"]
+    try:
+        assert engine.owned_by(a) == ([made[a]], [f"{a}/hello:shared"])
+        assert engine.cleanup_namespace(a) == 2
+        assert engine.owned_by(a) == ([], [])
+        assert engine.owned_by(b) == ([made[b]], [f"{b}/hello:shared"])
+        assert engine.inspect(f"{b}/hello:shared")["Id"] == image.image_id
+        with pytest.raises(EngineError, match="default namespace"):
+            engine.cleanup_namespace("lab")
+    finally:
+        engine.cleanup_namespace(a)
+        engine.cleanup_namespace(b)
+    assert engine.owned_by(b) == ([], [])
+
+
 def test_labkit_image_and_docker_build_have_the_same_layer(engine, hello_context, tmp_path):
     """Build the hello image with labkit.oci and with `docker build` (legacy and BuildKit)
     from the same file; all run, and their layers are byte-identical when labkit writes

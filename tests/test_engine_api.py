@@ -81,3 +81,18 @@ def test_an_old_engine_keeps_the_cli_it_always_had(tmp_path):
                 assert api_version_tuple(eng.cli_api_version(cli)) >= (1, 12)
         finally:
             eng.api.close()
+
+
+def test_the_namespace_is_the_learners_and_labels_every_api_container(monkeypatch):
+    from labkit import scenarios
+    from labkit.engine import containers
+    from labkit.errors import LabkitError
+
+    monkeypatch.delenv("LABKIT_NAMESPACE", raising=False)
+    assert engine_mod.namespace() == scenarios.namespace() == "lab"
+    monkeypatch.setenv("LABKIT_NAMESPACE", "labkit-learner-07")
+    assert scenarios.Lab(None, None, "hello-legacy").tag("legacy") == "labkit-learner-07/hello-legacy:legacy"
+    assert containers.labels() == {"org.labkit.lab": "1", "org.labkit.namespace": "labkit-learner-07"}
+    monkeypatch.setenv("LABKIT_NAMESPACE", "Not A Name")
+    with pytest.raises(LabkitError, match="not a repository name"):
+        engine_mod.namespace()

@@ -2,7 +2,7 @@
 
 Layers, bottom first (docs/labkit-api.md, "Layers"): errors, host → oci, hello, binder,
 linkmap → engine → fleet, registry → machine → scenarios → observe → compare, explore,
-ledger → show → checks, lessons → cli. Read from the source with ``ast`` (nothing is
+ledger → show → checks, lessons, classroom → cli. Read from the source with ``ast`` (nothing is
 imported), so the rule holds for code paths no test happens to run.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAYERS = {
     "observe": 6,
     "compare": 7, "explore": 7, "ledger": 7,
     "show": 8,
-    "checks": 9, "lessons": 9,
+    "checks": 9, "lessons": 9, "classroom": 9,
     "cli": 10, "__main__": 11,
     "__init__": 12,   # the facade: `import labkit` loads submodules on first use
 }

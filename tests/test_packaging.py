@@ -105,3 +105,15 @@ def test_binder_reads_the_top_level_files():
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
     packages = [line.partition("#")[0].strip() for line in (ROOT / "apt.txt").read_text().splitlines()]
     assert {"busybox-static", "musl-tools", "docker-registry"} <= set(filter(None, packages))
+
+
+def test_the_class_server_extra_is_pinned_and_not_for_learners():
+    # `make classroom` installs '.[lab,classroom]' into the class's own venv; Binder and
+    # learners' laptops never need JupyterHub.
+    extras = pyproject()["project"]["optional-dependencies"]
+    classroom = requirements(extras["classroom"])
+    assert "jupyterhub" in classroom
+    assert all(len(spec) == 1 and next(iter(spec)).operator == "==" for spec in classroom.values()), classroom
+    assert not set(classroom) & set(requirements(extras["lab"])), "a package pinned twice"
+    assert not set(classroom) & set(requirements(extras["test"]))
+    assert not set(classroom) & set(requirements(pip_list()[:-1])), "environment.yml is for learners"

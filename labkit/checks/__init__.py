@@ -5,7 +5,9 @@ a wrong answer: it returns a :class:`Verdict` that shows in the notebook. A pass
 exercise is remembered in a small JSON file (``progress()`` shows them all), kept in
 ``$LABKIT_PROGRESS`` or ``~/.local/share/labkit/progress.json``; ``export_progress()`` /
 ``import_progress(path)`` carry it from one Binder session to the next
-(:mod:`labkit.checks.record`).
+(:mod:`labkit.checks.record`). On a class server, ``class_summary(folder)`` and
+``class_plot(folder)`` show the instructor who has passed which exercise, from the
+learners' progress files alone (:mod:`labkit.checks.classroom`).
 
 Example:
     >>> from labkit import checks
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from labkit.checks.base_image import check_04_1, check_04_2, check_04_3
+from labkit.checks.classroom import ClassProgress, class_plot, class_progress, class_summary
 from labkit.checks.docker_versions import check_03_1, check_03_2, check_03_3
 from labkit.checks.empty_image import check_01_1, check_01_2, check_01_3
 from labkit.checks.exercises import EXERCISES
@@ -29,8 +32,8 @@ from labkit.checks.start_here import check_00_1, check_00_2
 from labkit.checks.static_hello import check_02_1, check_02_2, check_02_3, check_02_5
 from labkit.checks.verdict import Verdict
 
-__all__ = ["EXERCISES", "Verdict", "checkers", "export_progress", "import_progress", "progress",
-           "progress_file",
+__all__ = ["EXERCISES", "ClassProgress", "Verdict", "checkers", "class_plot", "class_progress",
+           "class_summary", "export_progress", "import_progress", "progress", "progress_file",
            "check_00_1", "check_00_2", "check_01_1", "check_01_2", "check_01_3", "check_02_1",
            "check_02_2", "check_02_3", "check_02_4", "check_02_5", "check_03_1", "check_03_2", "check_03_3",
            "check_04_1", "check_04_2", "check_04_3", "check_05_1", "check_05_2", "check_05_3",

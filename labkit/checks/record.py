@@ -53,11 +53,37 @@ def passed() -> dict[str, str]:
         True
     """
     try:
-        data = json.loads(progress_file().read_text())
-    except (OSError, ValueError):
+        return read_passed(progress_file())
+    except (LabkitError, OSError):
         return {}
+
+
+def read_passed(path: str | os.PathLike) -> dict[str, str]:
+    """Exercise id -> date from the progress file at ``path`` (a learner's, for the class
+    summary); unknown exercise ids are left out.
+
+    Raises:
+        FileNotFoundError: there is no file (the learner has passed nothing yet).
+        LabkitError: it cannot be read, or is not a progress file.
+
+    Example:
+        >>> read_passed("/nonexistent/progress.json")
+        Traceback (most recent call last):
+        FileNotFoundError: /nonexistent/progress.json
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(str(path)) from None
+    except OSError as err:
+        raise LabkitError(f"cannot read {path}: {err.strerror or err}") from None
+    except ValueError:
+        raise LabkitError(f"{path} is not a progress file (not JSON)") from None
     found = data.get("passed") if isinstance(data, dict) else None
-    return {k: str(v) for k, v in found.items() if k in EXERCISES} if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        raise LabkitError(f"{path} is not a progress file (no \"passed\" exercises)")
+    return {k: str(v) for k, v in found.items() if k in EXERCISES}
 
 
 def _now() -> str:

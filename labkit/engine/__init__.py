@@ -24,15 +24,17 @@ import docker.errors
 from docker.context import ContextAPI, config
 
 from labkit.engine import base
-from labkit.engine.base import (CALL_TIMEOUT, CONTAINERD_SNAPSHOTTER, DEFAULT_URL, LABEL,
-                                OPERATION_TIMEOUT, EngineBase, EngineFacts)
+from labkit.engine.base import (CALL_TIMEOUT, CONTAINERD_SNAPSHOTTER, DEFAULT_NAMESPACE, DEFAULT_URL,
+                                LABEL, NAMESPACE_ENV, NAMESPACE_LABEL, OPERATION_TIMEOUT, EngineBase,
+                                EngineFacts, namespace)
 from labkit.engine.builds import BuildsMixin
 from labkit.engine.commands import CommandRun, CommandsMixin
 from labkit.engine.containers import RUN_LIMITS, ContainersMixin, RunResult
 from labkit.engine.images import ImagesMixin
 from labkit.errors import EngineUnavailable
 
-__all__ = ["CALL_TIMEOUT", "CONTAINERD_SNAPSHOTTER", "DEFAULT_URL", "LABEL", "OPERATION_TIMEOUT",
+__all__ = ["CALL_TIMEOUT", "CONTAINERD_SNAPSHOTTER", "DEFAULT_NAMESPACE", "DEFAULT_URL", "LABEL",
+           "NAMESPACE_ENV", "NAMESPACE_LABEL", "OPERATION_TIMEOUT", "namespace",
            "RUN_LIMITS", "CommandRun", "Engine", "EngineFacts", "RunResult", "connect", "try_connect"]
 
 

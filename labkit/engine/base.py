@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from dataclasses import asdict, dataclass
@@ -27,7 +28,7 @@ import requests.exceptions
 import urllib3.exceptions
 
 from labkit import host
-from labkit.errors import EngineError
+from labkit.errors import EngineError, LabkitError
 
 _T = TypeVar("_T")
 LABEL = "org.labkit.lab"
@@ -35,6 +36,30 @@ DEFAULT_URL = "unix:///var/run/docker.sock"
 CALL_TIMEOUT = 60                # seconds a quick API call (inspect, create, remove...) may take
 OPERATION_TIMEOUT = 600          # seconds a whole load, save, import or build may take
 CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
+#: Whose lab images and containers these are on a shared engine: every image a scenario
+#: makes is tagged ``<namespace>/<scenario>:<case>``, and every container labkit creates
+#: through the API carries ``NAMESPACE_LABEL=<namespace>``. ``lab`` unless
+#: ``LABKIT_NAMESPACE`` names a learner's own (a class server sets one per learner).
+NAMESPACE_ENV = "LABKIT_NAMESPACE"
+DEFAULT_NAMESPACE = "lab"
+NAMESPACE_LABEL = "org.labkit.namespace"
+
+
+def namespace() -> str:
+    """The repository prefix of the lab's images (``LABKIT_NAMESPACE`` or ``lab``).
+
+    Raises:
+        LabkitError: ``LABKIT_NAMESPACE`` is not a valid repository path component.
+
+    Example:
+        >>> namespace()
+        'lab'
+    """
+    name = os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
+    if not re.fullmatch(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", name):
+        raise LabkitError(f"{NAMESPACE_ENV}={name!r} is not a repository name",
+                          hint="use lowercase letters, digits, '.', '_' or '-'")
+    return name
 
 
 @dataclass(frozen=True)

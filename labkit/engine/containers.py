@@ -14,7 +14,8 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from labkit.engine.base import _SDK_ERRORS, _TIMEOUTS, LABEL, _engine_message
+from labkit.engine.base import (_SDK_ERRORS, _TIMEOUTS, LABEL, NAMESPACE_LABEL, _engine_message,
+                                namespace)
 from labkit.errors import EngineError
 
 # Security options of every lab container (see ContainersMixin.run).
@@ -46,6 +47,19 @@ class RunResult:
 
 
 
+def labels() -> dict[str, str]:
+    """The labels of every container labkit creates through the API: the lab's, and whose
+    (``LABKIT_NAMESPACE``: one learner's on a shared engine). Containers the docker CLI runs
+    for a lesson (``docker run --rm <namespace>/...``) show the command as a learner types
+    it, so they carry no label: their image's name says whose they are.
+
+    Example:
+        >>> labels()
+        {'org.labkit.lab': '1', 'org.labkit.namespace': 'lab'}
+    """
+    return {LABEL: "1", NAMESPACE_LABEL: namespace()}
+
+
 class ContainersMixin:
     """The container calls of ``Engine`` (docker SDK's ``ContainerApiMixin`` seam)."""
 
@@ -64,7 +78,7 @@ class ContainersMixin:
         """
         try:
             container = self.api.create_container(
-                image, command=cmd, labels={LABEL: "1"},
+                image, command=cmd, labels=labels(),
                 host_config=self.api.create_host_config(**RUN_LIMITS))["Id"]
         except _SDK_ERRORS as err:
             return RunResult(None, b"", b"", f"cannot create a container from {image}: "
@@ -95,7 +109,7 @@ class ContainersMixin:
         out = Path(out)
         try:
             container = self.api.create_container(image, command=["/labkit-export"],
-                                                  labels={LABEL: "1"})["Id"]
+                                                  labels=labels())["Id"]
         except _SDK_ERRORS as err:
             raise EngineError(f"cannot create a container from {image}: {_engine_message(err)}") from None
         self._containers.add(container)

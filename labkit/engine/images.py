@@ -12,7 +12,7 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from labkit.engine.base import _SDK_ERRORS, LABEL, _engine_message
+from labkit.engine.base import _SDK_ERRORS, DEFAULT_NAMESPACE, LABEL, NAMESPACE_LABEL, _engine_message
 from labkit.errors import EngineError
 
 
@@ -175,3 +175,62 @@ class ImagesMixin:
         self._containers.clear()
         return removed
 
+    def owned_by(self, name: str) -> tuple[list[str], list[str]]:
+        """``(containers, image tags)`` of namespace ``name`` on this engine: containers
+        labelled ``org.labkit.namespace=<name>`` or made from a ``<name>/...`` image, and
+        every tag ``<name>/...`` (whoever made them: a learner's kernels each have their
+        own Engine, the namespace is what they share).
+
+        Example:
+            >>> eng.owned_by("labkit-learner-01")                      # doctest: +SKIP
+            ([], ['labkit-learner-01/hello-legacy:legacy'])
+        """
+        prefix = f"{name}/"
+        try:
+            rows = self.api.containers(all=True)
+            images = self.api.images()
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot list what {name} made: {_engine_message(err)}") from None
+        containers = [c["Id"] for c in rows
+                      if (c.get("Labels") or {}).get(NAMESPACE_LABEL) == name
+                      or str(c.get("Image", "")).startswith(prefix)]
+        tags = sorted(t for row in images for t in row.get("RepoTags") or [] if t.startswith(prefix))
+        return containers, tags
+
+    def cleanup_namespace(self, name: str) -> int:
+        """Remove one namespace's containers and image tags (see :meth:`owned_by`): what one
+        learner's notebooks made on a shared engine, and nothing of anyone else's (an image
+        another learner also tagged keeps that tag). Returns how many were removed.
+
+        Raises:
+            EngineError: ``name`` is the default namespace (``lab``: everyone's who set
+                none; use :meth:`cleanup`), or the engine refused.
+
+        Example:
+            >>> eng.cleanup_namespace("labkit-learner-01")             # doctest: +SKIP
+            3
+        """
+        if name == DEFAULT_NAMESPACE:
+            raise EngineError(f"{name!r} is the default namespace, shared by everyone who set none",
+                              hint="clean up a learner's own LABKIT_NAMESPACE, or use cleanup()")
+        containers, tags = self.owned_by(name)
+        removed = 0
+        for container in containers:
+            try:
+                self.api.remove_container(container, force=True)
+                removed += 1
+            except docker.errors.NotFound:
+                pass
+            except _SDK_ERRORS as err:
+                if getattr(err, "status_code", None) != 409:   # removal already in progress
+                    raise EngineError(f"cannot remove container {container[:12]}: "
+                                      f"{_engine_message(err)}") from None
+        for tag in tags:
+            try:
+                self.api.remove_image(tag, force=True)     # untags only, if others tagged it too
+                removed += 1
+            except docker.errors.NotFound:
+                pass
+            except _SDK_ERRORS as err:
+                raise EngineError(f"cannot remove {tag}: {_engine_message(err)}") from None
+        return removed

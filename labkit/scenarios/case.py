@@ -7,36 +7,20 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 import shlex
 import subprocess
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from labkit.engine import base
 from labkit.engine.commands import CommandRun, engine_ids, masked
 from labkit.errors import LabkitError
 
 #: Every image a scenario makes is tagged ``<namespace>/<scenario>:<case>``; the namespace
-#: is ``lab`` unless ``LABKIT_NAMESPACE`` says otherwise (a learner's own, on a shared engine).
-DEFAULT_NAMESPACE = "lab"
-
-
-def namespace() -> str:
-    """The repository prefix of the lab's images (``LABKIT_NAMESPACE`` or ``lab``).
-
-    Raises:
-        LabkitError: ``LABKIT_NAMESPACE`` is not a valid repository path component.
-
-    Example:
-        >>> namespace()
-        'lab'
-    """
-    name = os.environ.get("LABKIT_NAMESPACE") or DEFAULT_NAMESPACE
-    if not re.fullmatch(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", name):
-        raise LabkitError(f"LABKIT_NAMESPACE={name!r} is not a repository name",
-                          hint="use lowercase letters, digits, '.', '_' or '-'")
-    return name
+#: is ``lab`` unless ``LABKIT_NAMESPACE`` says otherwise (a learner's own, on a shared
+#: engine). It lives with the engine, which also labels its containers with it.
+DEFAULT_NAMESPACE = base.DEFAULT_NAMESPACE
+namespace = base.namespace
 
 
 #: ``Case.extra`` key of a case that cannot be made on this machine (no compiler or

@@ -13,7 +13,8 @@ The "open in Binder" links (``binder_url``, ``binder_badge``, ``BinderBadge``,
 * :mod:`~labkit.show.widgets` — the layer explorer and the engine picker;
 * :mod:`~labkit.show.lessons` — the views the notebooks display;
 * :mod:`~labkit.show.transcripts` — the docker commands behind a step, and their output;
-* :mod:`~labkit.show.sizes` — the size ledger: every size of one image, per engine.
+* :mod:`~labkit.show.sizes` — the size ledger: every size of one image, per engine;
+* :mod:`~labkit.show.classroom` — the instructor's view: who has passed which exercise.
 
 Example:
     >>> from labkit import show
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from labkit.binder import SETTINGS as BINDER_SETTINGS
 from labkit.binder import BinderBadge, binder_badge, binder_url
+from labkit.show.classroom import class_plot, class_table
 from labkit.show.documents import Document, document
 from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across, case_value, comparison,
                                      engines, header_diff, image, link_chain, mode_banner, predicted_ids, scenario,
@@ -40,7 +42,7 @@ from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
 
 __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "DIFFERS", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
-    "Transcript", "command", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
+    "Transcript", "class_plot", "class_table", "command", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
     "plot_size_ledger", "size_ledger",
     "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
