@@ -112,7 +112,7 @@ def class_summary(source) -> "class_view.Table":
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> _ = (folder / "ada.json").write_text(json.dumps({"passed": {"00.1": "2026-11-27"}}))
         >>> str(class_summary(folder)).splitlines()[0]
-        'Class progress: 1 learner, 1 of 15 exercises passed by at least one'
+        'Class progress: 1 learner, 1 of 20 exercises passed by at least one'
     """
     found = source if isinstance(source, ClassProgress) else class_progress(source)
     return class_view.class_table(found.passed, EXERCISES, found.unreadable)
