@@ -11,6 +11,8 @@ import pytest
 from labkit import checks, hello, oci
 from labkit.checks import Verdict
 
+TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
+
 
 @pytest.fixture(autouse=True)
 def progress_file(tmp_path, monkeypatch):
@@ -93,7 +95,7 @@ def test_01_1_oci_layout_with_cmd(tmp_path):
 @pytest.mark.parametrize("answer, passed, says", [
     ("sha256:" + hashlib.sha256(bytes(1024)).hexdigest(), True, "two end-of-archive blocks"),
     (" SHA256:" + hashlib.sha256(bytes(1024)).hexdigest().upper() + " ", True, "two end-of-archive blocks"),
-    ("sha256:" + hashlib.sha256(bytes(10240)).hexdigest(), True, "GNU tar"),   # an empty tar too
+    ("sha256:" + hashlib.sha256(bytes(10240)).hexdigest(), False, "not the smallest"),   # empty, not smallest
     (hashlib.sha256(bytes(1024)).hexdigest(), False, "names its algorithm"),
     ("sha256:" + hashlib.sha256(b"").hexdigest(), False, "zero bytes"),
     (oci.SCHEMA1_EMPTY_GZIP_DIGEST, False, "gzipped"),
@@ -215,8 +217,16 @@ GOOD_VARIANTS = {
                       'FROM tools AS build\nCOPY hello.c message.h ./\nRUN gcc -static -o /hello hello.c\n'
                       'FROM scratch\nCOPY --from=build /hello /hello\nENTRYPOINT ["/hello"]\n',
     "USER by number": GOOD_DOCKERFILE.replace("ENTRYPOINT", "USER 65534:65534\nENTRYPOINT"),
-    "out folder": GOOD_DOCKERFILE.replace("-o /hello", "-o /out/hello")
+    "out folder": GOOD_DOCKERFILE.replace("-o /hello", "-o /out/hello").replace("RUN gcc", "RUN mkdir /out && gcc")
                                  .replace("COPY --from=build /hello /hello", "COPY --from=build /out/ /"),
+    "out folder by WORKDIR": GOOD_DOCKERFILE.replace("-o /hello", "-o /out/hello")
+                                            .replace("RUN gcc", "WORKDIR /out/\nWORKDIR /\nRUN gcc")
+                                            .replace("COPY --from=build /hello /hello", "COPY --from=build /out/ /"),
+    "ARG output": GOOD_DOCKERFILE.replace("-o /hello", "-o $OUT").replace("COPY hello.c", "ARG OUT=/hello\nCOPY hello.c"),
+    "apt-get -qq, -o option": GOOD_DOCKERFILE.replace("apt-get install -y", "apt-get -o Dpkg::Use-Pty=0 -qq install"),
+    "update in an earlier RUN": GOOD_DOCKERFILE.replace("apt-get update && ", "apt-get update\nRUN "),
+    "fedora": 'FROM fedora:40 AS build\nRUN dnf install -y gcc glibc-static\nCOPY hello.c message.h ./\n'
+              'RUN gcc -static -o /hello hello.c\nFROM scratch\nCOPY --from=build /hello /hello\nCMD ["/hello"]\n',
     "no recommends, libc6-dev named": GOOD_DOCKERFILE.replace("install -y gcc", "install -y --no-install-recommends gcc"),
     "entrypoint and cmd": GOOD_DOCKERFILE.replace('ENTRYPOINT ["/hello"]', 'ENTRYPOINT ["/hello"]\nCMD []'),
 }
@@ -244,6 +254,14 @@ def test_02_4_accepts_every_valid_variant(name):
     (GOOD_VARIANTS["alpine"].replace("gcc musl-dev", "gcc"), "musl-dev"),
     (GOOD_DOCKERFILE.replace("install -y gcc libc6-dev", "install -y --no-install-recommends gcc"), "libc6-dev"),
     (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./\n", ""), "never gets hello.c"),
+    # what apt, dnf and gcc need in a build: package lists, -y, glibc-static, an existing -o folder
+    (GOOD_DOCKERFILE.replace("apt-get update && ", ""), "Unable to locate package"),
+    (GOOD_DOCKERFILE.replace("install -y", "install"), "nobody to answer"),
+    (GOOD_VARIANTS["fedora"].replace("install -y", "install"), "nobody to answer"),
+    (GOOD_VARIANTS["fedora"].replace(" glibc-static", ""), "cannot find -lc"),
+    (GOOD_DOCKERFILE.replace("-o /hello", "-o /out/hello")
+                    .replace("COPY --from=build /hello /hello", "COPY --from=build /out/hello /hello"),
+     "/out does not exist"),
     # hello.c includes message.h, which must sit beside it
     (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./", "COPY hello.c ."), "message.h"),
     (GOOD_DOCKERFILE.replace("COPY hello.c message.h ./", "COPY hello.c /src/\nCOPY message.h /inc/"),
@@ -312,7 +330,7 @@ def test_03_exercises():
 
 
 def _busybox_layer(target="busybox"):
-    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", b"\x7fELF pretend", mode=0o755),
+    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755),
             oci.Entry.symlink("bin/sh", target)]
 
 
@@ -325,6 +343,22 @@ def test_04_1_shell_image(tmp_path):
     assert "not /bin/busybox" in checks.check_04_1(tmp_path / "dash.tar").message
     oci.Image([_busybox_layer()]).write(tmp_path / "good.tar")
     assert checks.check_04_1(tmp_path / "good.tar").passed
+
+
+@pytest.mark.parametrize("busybox, says", [
+    (oci.Entry.file("bin/busybox", TINY, mode=0o644), "permission denied"),
+    (oci.Entry.file("bin/busybox", b"#!", mode=0o755), "too small for a program"),
+])
+def test_04_1_wants_a_program_that_can_run(tmp_path, busybox, says):
+    verdict = checks.check_04_1(oci.Image([[busybox, oci.Entry.symlink("bin/sh", "busybox")]]).write(tmp_path / "b.tar"))
+    assert verdict.passed is False and says in verdict.message, verdict
+
+
+def test_04_2_hard_links_keep_the_file(tmp_path):
+    base = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755),
+            oci.Entry.hardlink("bin/sh", "bin/busybox"), oci.Entry.symlink("bin/ls", "busybox")]
+    verdict = checks.check_04_2(oci.Image([base, [oci.Entry.whiteout("bin/busybox")]]).write(tmp_path / "h.tar"))
+    assert verdict.passed and "/bin/sh still run" in verdict.message and "points nowhere" not in verdict.message
 
 
 def test_04_2_whiteout_layer(tmp_path):
@@ -395,7 +429,6 @@ def test_01_1_running_the_exercise_twice_works(tmp_path):
 
 
 # --- 02.5: the image that fails twice (no exec bit, USER nobody without /etc/passwd) ---------
-TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
 PASSWD = b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
 GROUP = b"root:x:0:\nnogroup:x:65534:nobody\n"
 
@@ -437,13 +470,13 @@ FIXES = [
     ("symlink to the program", [[_hello(0o755, "bin/hello"), oci.Entry.symlink("hello", "bin/hello")]],
      {"user": "65534"}, True, []),
     ("closed folder", [[oci.Entry.dir("bin", mode=0o700), _hello(0o755, "bin/hello")]],
-     {"user": "65534", "cmd": ["/bin/hello"]}, False, ["folder above it"]),
+     {"user": "65534", "cmd": ["/bin/hello"]}, False, ["folder /bin above /bin/hello is mode 0700"]),
     ("relative command", [[_hello(0o755)]], {"user": "65534", "cmd": ["hello"]}, False, ["not a path"]),
     ("no command", [[_hello(0o755)]], {"user": "65534", "cmd": None}, False, ["no command"]),
     ("not a program", [[_hello(0o755, data=b"#!/bin/sh\necho hi\n")]], {"user": "65534"}, False,
      ["not an ELF"]),
     ("another architecture", [[_hello(0o755, data=hello.tiny_elf(b"hi\n", arch="aarch64"))]],
-     {"user": "65534"}, False, ["aarch64 program in an image that says amd64"]),
+     {"user": "65534"}, True, ["says amd64 for an aarch64 program", "warns"]),
     ("both, labelled arm64", [[_hello(0o755, data=hello.tiny_elf(b"hi\n", arch="aarch64"))]],
      {"user": "65534", "architecture": "arm64"}, True, []),
 ]
@@ -518,6 +551,8 @@ def test_05_2_judges_the_layers_so_a_rerun_still_passes(tmp_path):
         assert fresh.passed is False and "shares no layer" in fresh.message
         pulled = checks.check_05_2(registry.pull(reg, "lab/mine:1", tmp_path / "layout"))
         assert pulled.passed is False and "pull" in pulled.message
+        theirs = checks.check_05_2(registry.push(reg, mine, "lab/busybox-trimmed:1"))   # the notebook's `second`
+        assert theirs.passed is False and "notebook's own push" in theirs.message
     assert "not a push result" in checks.check_05_2(3).message
 
 
@@ -556,13 +591,13 @@ def test_02_2_wants_the_path_the_program_names():
     (oci.Entry.file("bin/sh", b"#!"), False, "not a link"),
 ])
 def test_04_1_follows_the_link_as_the_kernel_would(tmp_path, sh, passed, says):
-    layer = [oci.Entry.file("bin/busybox", b"\x7fELF", mode=0o755), sh]
+    layer = [oci.Entry.file("bin/busybox", TINY, mode=0o755), sh]
     verdict = checks.check_04_1(oci.Image([layer]).write(tmp_path / "bb.tar"))
     assert verdict.passed is passed and says in verdict.message, verdict
 
 
 def test_04_1_wants_one_layer(tmp_path):
-    layers = [[oci.Entry.file("bin/busybox", b"\x7fELF", mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
+    layers = [[oci.Entry.file("bin/busybox", TINY, mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
     verdict = checks.check_04_1(oci.Image(layers).write(tmp_path / "two.tar"))
     assert verdict.passed is False and "2 layers" in verdict.message
 
@@ -575,8 +610,16 @@ def test_05_1_number_types(answer, passed, says):
     assert verdict.passed is passed and says in verdict.message, verdict
 
 
+def test_05_3_any_case():
+    from labkit.scenarios import hello_image
+    assert checks.check_05_3(" " + hello_image("modern").diff_ids[0].upper()).passed
+
+
 @pytest.mark.parametrize("answer, passed", [
     ("an attestation manifest", True), ("in-toto provenance", True), ("SLSA provenance", True),
-    ("not an attestation, an arm image", False), ("an image for another platform", False), ("a cache", False)])
+    ("not an attestation, an arm image", False), ("an image for another platform", False), ("a cache", False),
+    ("metadata about how the image was built", True), ("build metadata, not a runnable image", True),
+    ("build info about the image", True), ("a manifest with no platform, holding build metadata", True),
+    ("an image built for arm", False)])
 def test_05_4_words(answer, passed):
     assert checks.check_05_4(answer).passed is passed

@@ -20,7 +20,15 @@ def check_04_1(path) -> Verdict:
         return verdict("04.1", False, "There is no /bin/busybox in this image.",
                         "Entry.file(\"bin/busybox\", source=busybox.source(work)), with "
                         "busybox = labkit.lessons.busybox(eng)")
-    sh = {norm_path(e.path): e for e in info.layers[0].entries}.get("bin/sh")
+    entries = {norm_path(e.path): e for e in info.layers[0].entries}
+    box = entries.get("bin/busybox")
+    if box is not None and box.type == "file" and not box.mode & 0o111:
+        return verdict("04.1", False, f"/bin/busybox is mode {box.mode & 0o7777:04o}: without an execute bit "
+                       "the runtime answers 'permission denied' (notebook 2).", "mode=0o755")
+    if box is not None and box.type == "file" and box.size < 64:
+        return verdict("04.1", False, f"/bin/busybox holds {box.size} bytes: too small for a program (an ELF "
+                       "header alone is 64 bytes).", "source=busybox.source(work)")
+    sh = entries.get("bin/sh")
     if sh is None or sh.type not in ("symlink", "hardlink"):
         return verdict("04.1", False, "/bin/sh is missing or is not a link.",
                         "Entry.symlink(\"bin/sh\", \"busybox\") or Entry.hardlink(\"bin/sh\", \"bin/busybox\")")
@@ -54,9 +62,17 @@ def check_04_2(path) -> Verdict:
         return verdict("04.2", False, "/bin/busybox is still in the merged file system.",
                         "the second layer must not add it back")
     total = sum(layer.size for layer in info.layers)
-    return verdict("04.2", True, f"/bin/busybox is gone, so every link to it now points nowhere and no "
-                    f"shell can start; yet the layers hold {total:,} bytes: deleting adds a layer, it never "
-                    "shrinks the ones below.")
+    links = [e for e in info.layers[0].entries if e.type in ("symlink", "hardlink")]
+    hard = sorted("/" + norm_path(e.path) for e in links if e.type == "hardlink" and norm_path(e.path) in info.files)
+    if hard:
+        fate = (f"the name /bin/busybox is gone, but {', '.join(hard[:3])}{' …' if len(hard) > 3 else ''} "
+                "still run: a hard link is another name for the same file, and a whiteout hides one name, "
+                "not the file")
+    else:
+        fate = ("/bin/busybox is gone, so every symbolic link to it (sh, ls) now points nowhere and no "
+                "shell can start")
+    return verdict("04.2", True, f"{fate[0].upper()}{fate[1:]}; yet the layers hold {total:,} bytes: deleting "
+                   "adds a layer, it never shrinks the ones below.")
 
 
 def check_04_3(name) -> Verdict:

@@ -4,7 +4,7 @@ copies, compiles and runs.
 Only what the checker needs, read the way the builder reads it: ``\\`` continuations
 joined, ``#`` comment lines dropped, here-documents (``RUN <<EOF``) kept with their
 instruction, ``WORKDIR`` followed, exec-form JSON parsed as JSON. Not a full Dockerfile
-parser (no ARG or ENV expansion).
+parser (no ARG or ENV expansion: a path that names a variable is not judged).
 
 Example:
     >>> stages = parse("FROM gcc:13 AS build\\nRUN gcc -static -o /hello hello.c\\nFROM scratch\\n")
@@ -85,6 +85,8 @@ class Stage:
                 if (words & {"apt-get", "apt"} and "--no-install-recommends" in words
                         and not words & {"libc6-dev", "build-essential", "musl-tools", "libc-dev"}):
                     return "libc6-dev"
+                if words & {"dnf", "yum", "microdnf"} and "glibc-static" not in words:
+                    return "glibc-static"
         return None
 
     def env_path(self) -> str:
@@ -95,6 +97,86 @@ class Stage:
             if match:
                 found = match.group(1)
         return found
+
+
+#: Folders every distribution base image has (FHS): a compiler may write into them.
+BASE_FOLDERS = frozenset({
+    "/", "/bin", "/etc", "/home", "/lib", "/media", "/mnt", "/opt", "/root", "/run", "/sbin", "/srv",
+    "/tmp", "/usr", "/usr/bin", "/usr/include", "/usr/lib", "/usr/local", "/usr/local/bin",
+    "/usr/local/lib", "/usr/local/sbin", "/usr/sbin", "/usr/share", "/usr/src", "/var", "/var/tmp"})
+#: Base images whose folders we know (BASE_FOLDERS and nothing more).
+KNOWN_BASES = COMPILER_IMAGES + ("debian", "ubuntu", "alpine", "fedora")
+_YES = re.compile(r"^(?:--yes|--assume-yes|--assumeyes|-qq|-[a-zA-Z]*y[a-zA-Z]*)$")
+
+
+def install_problem(chain: list[Stage]) -> tuple[str, str] | None:
+    """Why installing the compiler would stop the build, as ``(why, hint)``, or None.
+
+    apt needs package lists first (the debian and ubuntu images ship without them), and
+    apt, dnf and yum ask before installing more than was named -- a build has nobody to
+    answer, so they stop, unless told ``-y``.
+
+    Example:
+        >>> install_problem(parse("FROM debian\\nRUN apt-get install -y gcc")[0:1])[0][:33]
+        'apt-get install runs before any a'
+    """
+    updated = False
+    for stage in chain:
+        for rest in stage.lines("RUN"):
+            for words in _shell_commands(_run_script(rest)):
+                tool = next((w for w in words if w in ("apt-get", "apt", "dnf", "yum")), None)
+                if tool is None:
+                    continue
+                after = words[words.index(tool) + 1:]
+                action = next((w for i, w in enumerate(after) if not w.startswith("-") and "=" not in w
+                               and not (i and after[i - 1] == "-o")), "")
+                if action == "update" and tool.startswith("apt"):
+                    updated = True
+                if action != "install" or not COMPILER_PACKAGES.search(" ".join(words)):
+                    continue
+                if tool.startswith("apt") and not updated:
+                    return (f"{tool} install runs before any {tool} update: the debian and ubuntu images come "
+                            "without package lists, so apt answers 'Unable to locate package gcc'.",
+                            f"RUN {tool} update && {tool} install -y gcc ...")
+                if not any(_YES.match(w) for w in words if w.startswith("-") and w != "-"):
+                    return (f"{tool} install asks 'Do you want to continue?' before it installs gcc's "
+                            "dependencies, and a build has nobody to answer: it stops.",
+                            f"{tool} install -y ...")
+    return None
+
+
+def folders(chain: list[Stage]) -> set[str] | None:
+    """The folders that exist in the last stage of ``chain`` (with their parents): the
+    base image's (:data:`BASE_FOLDERS`), every ``WORKDIR``, ``COPY`` destination and
+    ``mkdir``; None when the base is an image we do not know.
+
+    Example:
+        >>> "/out" in folders(parse("FROM gcc\\nRUN mkdir -p /out")[0:1])
+        True
+    """
+    if chain[0].base_name not in KNOWN_BASES:
+        return None
+    found = set(BASE_FOLDERS)
+    for stage in chain:
+        found.update(stage.workdirs)
+        for copy in copies(stage):
+            found.add(copy.dest.rstrip("/") or "/" if copy.dest_is_dir or len(copy.sources) > 1
+                      else posixpath.dirname(copy.dest))
+        for (keyword, rest), workdir in zip(stage.instructions, stage.workdirs):
+            if keyword != "RUN":
+                continue
+            cwd = workdir
+            for words in _shell_commands(_run_script(rest)):
+                if words[0] == "cd" and len(words) > 1:
+                    cwd = posixpath.normpath(posixpath.join(cwd, words[1]))
+                if words[0] == "mkdir":
+                    found.update(posixpath.normpath(posixpath.join(cwd, w)) for w in words[1:]
+                                 if not w.startswith("-"))
+    for path in list(found):
+        while path not in ("/", ""):
+            path = posixpath.dirname(path)
+            found.add(path)
+    return found
 
 
 def parse(text: str) -> list[Stage]:
@@ -251,15 +333,16 @@ def compiles(stage: Stage) -> list[Compile]:
     return found
 
 
-def _output(words: list[str], cwd: str, default: str) -> str:
-    """The absolute path a compiler's ``-o`` names (``a.out`` without one)."""
+def _output(words: list[str], cwd: str, default: str) -> str | None:
+    """The absolute path a compiler's ``-o`` names (``a.out`` without one); None when it
+    names a variable (``-o $OUT``), which this reader does not expand."""
     out = default
     for i, word in enumerate(words):
         if word == "-o" and i + 1 < len(words):
             out = words[i + 1]
         elif word.startswith("-o") and len(word) > 2:
             out = word[2:]
-    return posixpath.normpath(posixpath.join(cwd, out))
+    return None if "$" in out else posixpath.normpath(posixpath.join(cwd, out))
 
 
 def _exec_form(rest: str) -> list[str] | None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 
-from labkit.checks.dockerfile import Compile, Copy, Stage, command, compiles, copies, lineage, parse
+from labkit.checks.dockerfile import (Compile, Copy, Stage, command, compiles, copies, folders, install_problem,
+                                      lineage, parse)
 from labkit.checks.verdict import Verdict, unanswered, verdict
 
 #: The files of the lab's build context that the compile needs (hello.c includes message.h).
@@ -52,6 +53,11 @@ def check_02_4(dockerfile) -> Verdict:
     if isinstance(found, Verdict):
         return found
     program, compile_ = found
+    known = folders(lineage(by_ref[picked[-1].source_stage], stages))
+    if compile_.output and known is not None and posixpath.dirname(compile_.output) not in known:
+        folder = posixpath.dirname(compile_.output)
+        return verdict("02.4", False, f"The compiler writes {compile_.output}, but {folder} does not exist in the "
+                       "build stage: gcc cannot open the output file.", f"RUN mkdir -p {folder}, or WORKDIR {folder}")
     if not compile_.static:
         return verdict("02.4", False, "The program is linked dynamically: in scratch it fails with "
                        "'no such file or directory', because its loader is not there.",
@@ -71,7 +77,13 @@ def _build_stage(stages: list[Stage], build: Stage) -> Verdict | None:
     if all(s.has_compiler() is False for s in chain):
         return verdict("02.4", False, f"{chain[0].base} has no C compiler, and the build stage never installs one.",
                        "RUN apt-get update && apt-get install -y gcc libc6-dev (or start FROM gcc:13)")
+    stuck = install_problem(chain)
+    if stuck:
+        return verdict("02.4", False, *stuck)
     lacking = next((s.missing_libc() for s in chain if s.missing_libc()), None)
+    if lacking == "glibc-static":
+        return verdict("02.4", False, "Fedora's gcc links statically only with the package glibc-static: "
+                       "without it, gcc -static stops with 'cannot find -lc'.", "install glibc-static too")
     if lacking:
         return verdict("02.4", False, f"The compiler comes without a C library to link (the package {lacking}): "
                        "gcc stops at hello.c's #include <unistd.h>, or at the link.", f"install {lacking} too")

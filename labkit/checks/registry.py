@@ -18,6 +18,10 @@ from labkit.scenarios import hello_image
 PUSH_51 = ("registry-push", "busybox-trimmed")
 
 
+#: The repositories notebook 05 pushes to itself: exercise 5.2 asks for a new one.
+NOTEBOOK_REPOSITORIES = frozenset({"lab/hello", "lab/busybox", "lab/busybox-trimmed", "lab/from-28"})
+
+
 def _pushed_51() -> dict:
     return observe.reference()[PUSH_51[0]][PUSH_51[1]].extra
 
@@ -60,6 +64,11 @@ def check_05_2(transfer) -> Verdict:
     if not isinstance(transfer, registry.Transfer):
         return verdict("05.2", False, f"{type(transfer).__name__} is not a push result.",
                         "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
+    repository = transfer.reference.split("/", 1)[-1].rsplit("@", 1)[0].rsplit(":", 1)[0]
+    if repository in NOTEBOOK_REPOSITORIES:
+        return verdict("05.2", False, f"That is the notebook's own push to {repository}; the exercise asks "
+                        "for an image of yours, in a new repository.",
+                        "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
     if not any(b.action == "put" for b in transfer.blobs):
         return verdict("05.2", False, "That is a pull; the exercise asks for a push.",
                         "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
@@ -85,7 +94,7 @@ def check_05_3(digest) -> Verdict:
     """The digest of the hello layer that does not depend on the compressor: its diff_id."""
     if digest is None:
         return unanswered("05.3", "a digest string, sha256:…")
-    answer = str(digest).strip()
+    answer = str(digest).strip().lower()
     if not answer.startswith("sha256:"):
         return verdict("05.3", False, "A digest names its algorithm first.", "sha256:<64 hex digits>")
     modern, older = hello_image("modern").diff_ids[0], hello_image("20.10").diff_ids[0]
@@ -106,7 +115,8 @@ def check_05_4(answer) -> Verdict:
     if re.search(r"\b(not|isn't|no)\b (an? )?(attest|provenance|sbom)", text):
         return verdict("05.4", False, "Look again: the entry's annotations say what it is.",
                         "read vnd.docker.reference.type in that index entry")
-    if re.search(r"attest|provenance|sbom|in-toto|slsa", text):
+    if re.search(r"attest|provenance|sbom|in-toto|slsa", text) or (
+            re.search(r"\bbuil[dt]", text) and re.search(r"metadata|\binfo|record|details|\bhow\b", text)):
         return verdict("05.4", True, "An attestation manifest (build provenance): not an image for any "
                         "platform, so engines picking a platform never run it.")
     if "arm" in text or "platform" in text or "architecture" in text:

@@ -227,19 +227,20 @@ def check_02_5(path) -> Verdict:
         except LabkitError as err:
             return verdict("02.5", False, f"labkit could not unpack {path}: {err}",
                            "write the image with labkit.oci.Image(...).write(path)")
-        problems, hints, who = _diagnose(info, tree, Path(tmp), argv[0], (target, entry), spec)
+        problems, hints, who, notes = _diagnose(info, tree, Path(tmp), argv[0], (target, entry), spec)
     if problems:
         return verdict("02.5", False, "Still wrong: " + " ".join(problems), "; ".join(hints))
     how = ("a number needs no /etc/passwd" if spec.partition(":")[0].isdigit()
            else f"{spec.partition(':')[0]} is in your /etc/passwd")
     return verdict("02.5", True, f"It starts: {argv[0]} (mode {entry.mode & 0o7777:04o}) runs as "
-                   f"uid {who[0]}, gid {who[1]} ({how}).")
+                   f"uid {who[0]}, gid {who[1]} ({how}).{''.join(' ' + n for n in notes)}")
 
 
 def _diagnose(info, tree: dict, root: Path, program: str, found, spec: str):
-    """What would still stop the fixed image: ``(problems, hints, (uid, gid, sgids) or None)``."""
+    """What would still stop the fixed image: ``(problems, hints, (uid, gid, sgids) or None,
+    notes)``; notes are what Docker warns about but runs anyway."""
     target, entry = found
-    problems, hints, who = [], [], None
+    problems, hints, who, notes = [], [], None, []
     try:
         who = exec_user(spec, _accounts(tree, root, "passwd"), _accounts(tree, root, "group"))
     except ValueError as err:
@@ -257,25 +258,32 @@ def _diagnose(info, tree: dict, root: Path, program: str, found, spec: str):
             _may_execute(d.mode, *who) for d in _parents(tree, target))
     if not runnable:
         whom = "that user" if who is None else f"uid {who[0]} (gid {who[1]})"
-        problems.append(f"{program} (or a folder above it) is mode {mode:04o}: {whom} may not "
-                        "execute it, so the kernel answers \"permission denied\".")
-        hints.append("mode=0o755 on the file")
+        file_ok = who is not None and _may_execute(mode, *who)
+        folder = next((d for d in _parents(tree, target) if who and not _may_execute(d.mode, *who)), None)
+        if file_ok and folder is not None:
+            problems.append(f"the folder /{folder.path} above {program} is mode {folder.mode & 0o7777:04o}: "
+                            f"{whom} may not enter it, so the kernel answers \"permission denied\".")
+            hints.append(f"mode=0o755 on the folder /{folder.path}")
+        else:
+            problems.append(f"{program} is mode {mode:04o}: {whom} may not execute it, so the kernel "
+                            "answers \"permission denied\".")
+            hints.append("mode=0o755 on the file")
     try:
         binary = hello.describe(root / target)
     except LabkitError:
         problems.append(f"{program} is not an ELF program the kernel can start.")
         hints.append("use labkit.hello.build(\"tiny\", ...)")
-        return problems, hints, who
+        return problems, hints, who, notes
     wanted = {"x86_64": "amd64", "aarch64": "arm64"}.get(binary.arch, binary.arch)
     if wanted != info.config.get("architecture", wanted):
-        problems.append(f"{program} is an {binary.arch} program in an image that says "
-                        f"{info.config.get('architecture')}.")
-        hints.append("architecture must match the program")
+        notes.append(f"(Your config says {info.config.get('architecture')} for an {binary.arch} program: docker "
+                     "run warns that the platforms differ, then runs it on an engine of the program's "
+                     f"architecture. architecture=\"{wanted}\" says what it is.)")
     if not binary.static and _resolve(tree, binary.interpreter or "")[1] is None:
         problems.append(f"{program} is dynamically linked: the kernel needs "
                         f"{binary.interpreter}, which the image lacks.")
         hints.append("use a static program")
-    return problems, hints, who
+    return problems, hints, who, notes
 
 
 def _parents(tree: dict, path: str) -> list:
