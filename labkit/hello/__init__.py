@@ -22,7 +22,7 @@ from labkit.hello.tiny import ARCHES, DEFAULT_MESSAGE, tiny_elf
 OFFICIAL_HELLO_WORLD = {
     "size": 10072,
     "message_len": 807,
-    "source": "docker-library/hello-world amd64/hello-world/hello: hello.c built with musl "
+    "source": "docker-library/hello-world amd64/hello at a1942f2745e7 (10,072 bytes): hello.c built with musl "
               "(musl-gcc -Os -static -Wl,--gc-sections -s, then strip --strip-all; its Makefile, "
               "https://github.com/docker-library/hello-world/blob/master/Makefile)",
 }

@@ -37,7 +37,7 @@ PUSHERS = {("20.10.24", "legacy"): "20.10.24-legacy", ("28.5.2-containerd", "bui
 REPO = "labkit-observe"
 SHELL = ["/bin/sh", "-c", "echo hello from busybox; ls /data | wc -l"]
 #: ``docker images`` without the CREATED column ("2 seconds ago" is never the same twice).
-IMAGES_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Size}}"
+IMAGES_FORMAT = r"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Size}}"   # the CLI reads \t as a tab
 
 
 def docker(lab: Lab, *args: str, timeout: float = 120) -> tuple[int, str]:
