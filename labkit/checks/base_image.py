@@ -62,17 +62,26 @@ def check_04_2(path) -> Verdict:
         return verdict("04.2", False, "/bin/busybox is still in the merged file system.",
                         "the second layer must not add it back")
     total = sum(layer.size for layer in info.layers)
-    links = [e for e in info.layers[0].entries if e.type in ("symlink", "hardlink")]
-    hard = sorted("/" + norm_path(e.path) for e in links if e.type == "hardlink" and norm_path(e.path) in info.files)
+    first = {norm_path(e.path): e for e in info.layers[0].entries}
+    hard = sorted("/" + p for p, e in first.items()
+                  if e.type == "hardlink" and norm_path(e.linkname) == "bin/busybox" and p in info.files)
+    soft = sorted("/" + p for p, e in first.items() if e.type == "symlink" and p not in deleted
+                  and posixpath.normpath(posixpath.join("/", posixpath.dirname(p), e.linkname)) == "/bin/busybox")
+    fate = ["/bin/busybox is gone"]
+    if soft:
+        fate.append(f"so the symbolic link{'s' if len(soft) > 1 else ''} {_names(soft)} now point"
+                    f"{'' if len(soft) > 1 else 's'} nowhere{' and no shell can start' if '/bin/sh' in soft else ''}")
     if hard:
-        fate = (f"the name /bin/busybox is gone, but {', '.join(hard[:3])}{' …' if len(hard) > 3 else ''} "
-                "still run: a hard link is another name for the same file, and a whiteout hides one name, "
-                "not the file")
-    else:
-        fate = ("/bin/busybox is gone, so every symbolic link to it (sh, ls) now points nowhere and no "
-                "shell can start")
-    return verdict("04.2", True, f"{fate[0].upper()}{fate[1:]}; yet the layers hold {total:,} bytes: deleting "
-                   "adds a layer, it never shrinks the ones below.")
+        fate.append(f"but {_names(hard)} still run{'' if len(hard) > 1 else 's'}: a hard link is another name for "
+                    "the same file, and a whiteout hides one name, not the file")
+    return verdict("04.2", True, f"{', '.join(fate)}; yet the layers hold {total:,} bytes: deleting adds a layer, "
+                   "it never shrinks the ones below.")
+
+
+def _names(paths: list[str]) -> str:
+    """``/bin/sh and /bin/ls``; the first three of a longer list."""
+    shown = paths[:3] + (["…"] if len(paths) > 3 else [])
+    return " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def check_04_3(name) -> Verdict:

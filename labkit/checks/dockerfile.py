@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 #: Base images that come with a C compiler (the official gcc image, buildpack-deps).
 COMPILER_IMAGES = ("gcc", "buildpack-deps")
 #: Packages that bring a C compiler, as apt or apk install them.
-COMPILER_PACKAGES = re.compile(r"\b(gcc|build-essential|build-base|clang|musl-tools|tcc)\b")
+COMPILER_PACKAGES = re.compile(r"\b(gcc|build-essential|build-base|alpine-sdk|clang|musl-tools|tcc)\b")
 #: A compiler being run: the first word of a shell command (``x86_64-linux-gnu-gcc-12`` too).
 COMPILER = re.compile(r"^(?:\S*/)?(?:[\w.-]+-)?(gcc|cc|musl-gcc|clang|tcc)(?:-[\d.]+)?$")
-INSTALL = re.compile(r"\b(apt-get|apt|apk|dnf|yum|microdnf)\b[^;&|]*\b(install|add)\b")
+INSTALL = re.compile(r"\b(apt-get|apt|apk|dnf5?|yum|microdnf)\b[^;&|]*\b(install|add)\b")
 #: Options that link a program statically (gcc, clang).
 STATIC_FLAGS = ("-static", "--static", "-static-pie")
 #: The runtime's ``PATH`` when the image sets none (moby oci/defaults, DefaultPathEnv).
@@ -66,29 +66,6 @@ class Stage:
             return False
         return None
 
-    def missing_libc(self) -> str | None:
-        """Why the compiler the stage installs has no C library to link, or None: Alpine's
-        ``gcc`` comes without ``musl-dev``; Debian's without ``libc6-dev`` when
-        ``--no-install-recommends`` drops it.
-
-        Example:
-            >>> parse("FROM alpine\\nRUN apk add gcc")[0].missing_libc()
-            'musl-dev'
-        """
-        for rest in self.lines("RUN"):
-            for command in re.split(r"&&|\|\||;|\n", rest):
-                if not (INSTALL.search(command) and COMPILER_PACKAGES.search(command)):
-                    continue
-                words = set(command.split())
-                if "apk" in words and not words & {"musl-dev", "build-base"}:
-                    return "musl-dev"
-                if (words & {"apt-get", "apt"} and "--no-install-recommends" in words
-                        and not words & {"libc6-dev", "build-essential", "musl-tools", "libc-dev"}):
-                    return "libc6-dev"
-                if words & {"dnf", "yum", "microdnf"} and "glibc-static" not in words:
-                    return "glibc-static"
-        return None
-
     def env_path(self) -> str:
         """The ``PATH`` the stage's image runs with: the last ``ENV PATH=...``, or the default."""
         found = DEFAULT_PATH
@@ -109,6 +86,53 @@ KNOWN_BASES = COMPILER_IMAGES + ("debian", "ubuntu", "alpine", "fedora")
 _YES = re.compile(r"^(?:--yes|--assume-yes|--assumeyes|-qq|-[a-zA-Z]*y[a-zA-Z]*)$")
 
 
+def missing_libc(chain: list[Stage]) -> str | None:
+    """The package the compiler installed in ``chain`` still needs to link a C program,
+    or None: Alpine's ``gcc`` comes without ``musl-dev``; Debian's without ``libc6-dev``
+    when ``--no-install-recommends`` drops it; Fedora's links statically only with
+    ``glibc-static``. Any install in the chain may bring it.
+
+    Example:
+        >>> missing_libc(parse("FROM alpine\\nRUN apk add gcc"))
+        'musl-dev'
+        >>> missing_libc(parse("FROM alpine\\nRUN apk add gcc\\nRUN apk add musl-dev")) is None
+        True
+    """
+    installs = [set(command.split()) for stage in chain for rest in stage.lines("RUN")
+                for command in re.split(r"&&|\|\||;|\n", rest) if INSTALL.search(command)]
+    named = set().union(*installs) if installs else set()
+    for words in installs:
+        if not COMPILER_PACKAGES.search(" ".join(words)):
+            continue
+        if "apk" in words and not named & {"musl-dev", "build-base", "libc-dev", "alpine-sdk"}:
+            return "musl-dev"
+        if (words & {"apt-get", "apt"} and "--no-install-recommends" in words
+                and not named & {"libc6-dev", "build-essential", "musl-tools", "libc-dev"}):
+            return "libc6-dev"
+        if words & {"dnf", "dnf5", "yum", "microdnf"} and "glibc-static" not in named:
+            return "glibc-static"
+    return None
+
+
+def bind_mounts(stage: Stage) -> list[str]:
+    """Where ``RUN --mount=type=bind`` puts the whole build context (no ``from``, no
+    ``source`` or ``source=.``), folders made absolute.
+
+    Example:
+        >>> bind_mounts(parse("FROM gcc\\nRUN --mount=type=bind,target=/src gcc /src/hello.c")[0])
+        ['/src']
+    """
+    found = []
+    for (keyword, rest), workdir in zip(stage.instructions, stage.workdirs):
+        for option in re.findall(r"--mount=(\S+)", rest) if keyword == "RUN" else []:
+            fields = dict(f.partition("=")[::2] for f in option.split(","))
+            target = fields.get("target") or fields.get("dst") or fields.get("destination")
+            if (fields.get("type") == "bind" and target and "from" not in fields
+                    and fields.get("source", fields.get("src", ".")).strip("/") in ("", ".")):
+                found.append(posixpath.normpath(posixpath.join(workdir, target)))
+    return found
+
+
 def install_problem(chain: list[Stage]) -> tuple[str, str] | None:
     """Why installing the compiler would stop the build, as ``(why, hint)``, or None.
 
@@ -124,7 +148,7 @@ def install_problem(chain: list[Stage]) -> tuple[str, str] | None:
     for stage in chain:
         for rest in stage.lines("RUN"):
             for words in _shell_commands(_run_script(rest)):
-                tool = next((w for w in words if w in ("apt-get", "apt", "dnf", "yum")), None)
+                tool = next((w for w in words if w in ("apt-get", "apt", "dnf", "dnf5", "yum")), None)
                 if tool is None:
                     continue
                 after = words[words.index(tool) + 1:]
@@ -159,9 +183,11 @@ def folders(chain: list[Stage]) -> set[str] | None:
     found = set(BASE_FOLDERS)
     for stage in chain:
         found.update(stage.workdirs)
+        found.update(bind_mounts(stage))
         for copy in copies(stage):
-            found.add(copy.dest.rstrip("/") or "/" if copy.dest_is_dir or len(copy.sources) > 1
-                      else posixpath.dirname(copy.dest))
+            folder = (copy.dest_is_dir or len(copy.sources) > 1
+                      or any(src.endswith("/") or posixpath.normpath(src) in (".", "/") for src in copy.sources))
+            found.add(copy.dest.rstrip("/") or "/" if folder else posixpath.dirname(copy.dest))
         for (keyword, rest), workdir in zip(stage.instructions, stage.workdirs):
             if keyword != "RUN":
                 continue
@@ -186,13 +212,13 @@ def parse(text: str) -> list[Stage]:
         >>> parse("FROM alpine AS b\\nWORKDIR /src\\nRUN <<EOF\\ncc -static x.c\\nEOF\\n")[0].instructions
         [('WORKDIR', '/src'), ('RUN', '<<EOF\\ncc -static x.c\\nEOF')]
     """
-    lines = iter(re.sub(r"\\[ \t]*\n", " ", str(text)).splitlines())
+    lines = iter(_logical_lines(str(text)))
     stages: list[Stage] = []
     for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        keyword, _, rest = line.partition(" ")
+        keyword, rest = (line.split(None, 1) + [""])[:2]
         keyword, rest = keyword.upper(), rest.strip()
         for strip_tabs, _quote, word in _HEREDOC.findall(rest):
             for body in lines:
@@ -210,6 +236,25 @@ def parse(text: str) -> list[Stage]:
             stage.workdirs.append(posixpath.normpath(posixpath.join(before, rest.strip("\"'")))
                                   if keyword == "WORKDIR" else before)
     return stages
+
+
+def _logical_lines(text: str) -> list[str]:
+    """The Dockerfile's lines with ``\\`` continuations joined; comment and empty lines
+    inside a continuation are dropped, as the builder drops them."""
+    out: list[str] = []
+    joining = False
+    for line in text.splitlines():
+        if joining and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        stripped = line.rstrip()
+        continues = stripped.endswith("\\")
+        part = stripped[:-1] + " " if continues else line
+        if joining:
+            out[-1] += part
+        else:
+            out.append(part)
+        joining = continues
+    return out
 
 
 def lineage(stage: Stage, stages: list[Stage]) -> list[Stage]:
@@ -269,7 +314,8 @@ def copies(stage: Stage) -> list[Copy]:
 
 @dataclass
 class Compile:
-    """One compiler (or ``make``) run: its words, folder, output path and linking."""
+    """One compiler (or ``make``) run, or a ``cp``/``mv`` of its program: its words,
+    folder, output path and linking."""
 
     words: list[str]
     cwd: str
@@ -326,6 +372,16 @@ def compiles(stage: Stage) -> list[Compile]:
             elif COMPILER.match(program):
                 found.append(Compile(words, cwd, _output(words, cwd, "a.out"),
                                      any(w in STATIC_FLAGS for w in words)))
+            elif program in ("cp", "mv", "install") and found:
+                paths = [w for w in words[1:] if not w.startswith("-")]
+                if len(paths) == 2:
+                    source = posixpath.normpath(posixpath.join(cwd, paths[0]))
+                    made = next((c for c in reversed(found) if c.output == source), None)
+                    if made is not None:
+                        dest = posixpath.normpath(posixpath.join(cwd, paths[1]))
+                        if paths[1].endswith("/") or paths[1] in (".", ".."):
+                            dest = posixpath.join(dest, posixpath.basename(source))
+                        found.append(Compile(words, cwd, dest, made.static))
             elif posixpath.basename(program) == "make":
                 targets = [w for w in words[words.index(program) + 1:] if not w.startswith("-") and "=" not in w]
                 found.append(Compile(words, cwd, posixpath.join(cwd, targets[0]) if len(targets) == 1 else None,

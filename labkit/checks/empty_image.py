@@ -44,9 +44,9 @@ def check_01_2(digest) -> Verdict:
     if digest == oci.EMPTY_LAYER_DIFF_ID:
         return verdict("01.2", True, "That is the empty tar: 1,024 zero bytes, the two end-of-archive blocks.")
     if digest == GNU_TAR_EMPTY_DIFF_ID:
-        return verdict("01.2", False, "That is an empty tar, but not the smallest: the 10,240 bytes GNU tar "
-                       "and Python's tarfile write (they pad to a 10 KiB record). Both are empty, their digests "
-                       "differ.", "the smallest valid tar is its two 512-byte end blocks: b\"\\0\" * 1024")
+        return verdict("01.2", True, "That is an empty tar too: the 10,240 bytes GNU tar and Python's "
+                       "tarfile write (they pad to a 10 KiB record). The smallest one, 1,024 zero bytes, is the famous "
+                       f"{oci.EMPTY_LAYER_DIFF_ID[:19]}…; both are empty, their digests differ.")
     hex_part = digest.split(":", 1)[-1]
     if not digest.startswith("sha256:") and re.fullmatch(r"[0-9a-f]{64}", hex_part):
         return verdict("01.2", False, "The hex is there, but a digest names its algorithm.",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 
-from labkit.checks.dockerfile import (Compile, Copy, Stage, command, compiles, copies, folders, install_problem,
-                                      lineage, parse)
+from labkit.checks.dockerfile import (Compile, Copy, Stage, bind_mounts, command, compiles, copies, folders,
+                                      install_problem, lineage, missing_libc, parse)
 from labkit.checks.verdict import Verdict, unanswered, verdict
 
 #: The files of the lab's build context that the compile needs (hello.c includes message.h).
@@ -80,14 +80,15 @@ def _build_stage(stages: list[Stage], build: Stage) -> Verdict | None:
     stuck = install_problem(chain)
     if stuck:
         return verdict("02.4", False, *stuck)
-    lacking = next((s.missing_libc() for s in chain if s.missing_libc()), None)
+    lacking = missing_libc(chain)
     if lacking == "glibc-static":
         return verdict("02.4", False, "Fedora's gcc links statically only with the package glibc-static: "
                        "without it, gcc -static stops with 'cannot find -lc'.", "install glibc-static too")
     if lacking:
         return verdict("02.4", False, f"The compiler comes without a C library to link (the package {lacking}): "
                        "gcc stops at hello.c's #include <unistd.h>, or at the link.", f"install {lacking} too")
-    where = _context_files([c for s in chain for c in copies(s) if c.source_stage is None])
+    where = _context_files([c for s in chain for c in copies(s) if c.source_stage is None]
+                           + [Copy(["."], target + "/", {}, True) for s in chain for target in bind_mounts(s)])
     if "hello.c" not in where:
         return verdict("02.4", False, "The build stage never gets hello.c from the build context.",
                        "COPY hello.c message.h ./ before compiling")

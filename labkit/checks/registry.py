@@ -82,6 +82,10 @@ def check_05_2(transfer) -> Verdict:
         return verdict("05.2", False, "Every layer was uploaded: this image shares no layer with what the "
                         "registry holds.", "start from base_layer (pushed above), and add one layer of your own")
     kept = f"{len(reused)} layer(s) not sent ({sum(b.size for b in reused):,} bytes)"
+    if not sent and any(b.action == "mounted" for b in reused):
+        return verdict("05.2", False, "Every layer was mounted from another repository: none of them is "
+                        "yours. The exercise asks for one layer of your own on top of base_layer.",
+                        "labkit.oci.Image([base_layer, [labkit.oci.Entry.file(\"hello.txt\", b\"mine\\n\")]], ...)")
     if not sent:
         return verdict("05.2", True, f"Every blob was already in the registry (this push ran before): {kept}; "
                         f"only the manifest went over ({transfer.moved:,} bytes in all).")
@@ -116,7 +120,8 @@ def check_05_4(answer) -> Verdict:
         return verdict("05.4", False, "Look again: the entry's annotations say what it is.",
                         "read vnd.docker.reference.type in that index entry")
     if re.search(r"attest|provenance|sbom|in-toto|slsa", text) or (
-            re.search(r"\bbuil[dt]", text) and re.search(r"metadata|\binfo|record|details|\bhow\b", text)):
+            re.search(r"\bbuil[dt]", text) and re.search(r"metadata|\binfo|record|details|\bhow\b|descri|document|"
+                                                     r"\bdata\b", text)) or re.search(r"supply.?chain", text):
         return verdict("05.4", True, "An attestation manifest (build provenance): not an image for any "
                         "platform, so engines picking a platform never run it.")
     if "arm" in text or "platform" in text or "architecture" in text:
