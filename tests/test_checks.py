@@ -499,6 +499,8 @@ FIXES = [
      {"user": "65534"}, True, []),
     ("closed folder", [[oci.Entry.dir("bin", mode=0o700), _hello(0o755, "bin/hello")]],
      {"user": "65534", "cmd": ["/bin/hello"]}, False, ["folder /bin above /bin/hello is mode 0700"]),
+    ("merged /usr", [[oci.Entry.dir("usr"), oci.Entry.dir("usr/bin"), oci.Entry.symlink("bin", "usr/bin"),
+                      _hello(0o755, "usr/bin/hello")]], {"user": "65534", "cmd": ["/bin/hello"]}, True, ["uid 65534"]),
     ("relative command", [[_hello(0o755)]], {"user": "65534", "cmd": ["hello"]}, False, ["not a path"]),
     ("no command", [[_hello(0o755)]], {"user": "65534", "cmd": None}, False, ["no command"]),
     ("not a program", [[_hello(0o755, data=b"#!/bin/sh\necho hi\n")]], {"user": "65534"}, False,

@@ -121,16 +121,26 @@ def _merged_entries(layers) -> dict:
 
 
 def _resolve(tree: dict, path: str):
-    """``(path, entry)`` that ``path`` names after following symlinks and hard links in the
-    image; ``(path, None)`` when nothing is there."""
-    path = posixpath.normpath("/" + path).lstrip("/")
-    for _ in range(_SYMLINK_HOPS):
-        entry = tree.get(path)
-        if entry is None or entry.type not in ("symlink", "hardlink"):
-            return path, entry
-        base = "" if entry.type == "hardlink" or entry.linkname.startswith("/") else posixpath.dirname(path)
-        path = posixpath.normpath("/" + posixpath.join(base, entry.linkname)).lstrip("/")
-    return path, None
+    """``(path, entry)`` that ``path`` names after following symlinks (in any folder on
+    the way, as the kernel does: ``/bin`` -> ``usr/bin``) and hard links in the image;
+    ``(path, None)`` when nothing is there."""
+    parts = [p for p in posixpath.normpath("/" + path).split("/") if p]
+    resolved, hops = "", 0
+    while parts:
+        candidate = posixpath.join(resolved, parts.pop(0)) if resolved else parts.pop(0)
+        entry = tree.get(candidate)
+        link = entry is not None and (entry.type == "symlink" or (entry.type == "hardlink" and not parts))
+        if not link:
+            resolved = candidate
+            continue
+        hops += 1
+        if hops > _SYMLINK_HOPS:
+            return candidate, None
+        base = "" if entry.type == "hardlink" or entry.linkname.startswith("/") else resolved
+        target = posixpath.normpath("/" + posixpath.join(base, entry.linkname))
+        parts = [p for p in target.split("/") if p] + parts
+        resolved = ""
+    return resolved, tree.get(resolved)
 
 
 def _accounts(tree: dict, root: Path, name: str) -> list[list[str]] | None:
