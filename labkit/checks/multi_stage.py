@@ -15,8 +15,8 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 
-from labkit.checks.dockerfile import (Compile, Copy, Stage, bind_mounts, command, compiles, copies, folders,
-                                      install_problem, lineage, missing_libc, parse)
+from labkit.checks.build_stage import bind_mounts, folders, install_problem, missing_libc
+from labkit.checks.dockerfile import Compile, Copy, Stage, command, compiles, copies, lineage, parse
 from labkit.checks.verdict import Verdict, unanswered, verdict
 
 #: The files of the lab's build context that the compile needs (hello.c includes message.h).
