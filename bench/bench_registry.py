@@ -12,15 +12,13 @@ pull, peak RSS at most 100 MB. Run: ``.venv/bin/python -m bench registry``.
 """
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from bench.bench_inspect import timed
 from labkit import oci, registry
 
 OUT = Path(__file__).parent / "out"
@@ -59,17 +57,6 @@ def make_image() -> Path:
         random_bin.unlink()
         text.unlink()
     return IMAGE
-
-
-def timed(argv: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one run of ``argv`` (output discarded)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv[:4])} failed with status {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def one_round(image: Path, work: Path, number: int) -> dict[str, tuple[float, float]]:

@@ -95,6 +95,18 @@ def from_folder(root: Path) -> dict[str, Row]:
     return rows
 
 
+def regular_files(root: Path) -> dict[str, int]:
+    """path -> size of every regular file below ``root`` (hard links each by their own
+    path), links never followed: what ``labkit.oci.inspect(...).files`` should say."""
+    found = {}
+    for top, _, files in os.walk(root):
+        for name in files:
+            st = os.lstat(os.path.join(top, name))
+            if stat.S_ISREG(st.st_mode):
+                found[os.path.relpath(os.path.join(top, name), root)] = st.st_size
+    return found
+
+
 def without_runtime(rows: dict[str, Row], image_has: set[str] = frozenset()) -> dict[str, Row]:
     """``rows`` less what the runtime adds (and ``/etc``, ``etc/mtab`` where the image has none),
     with the dates of the folders holding them set to 0."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 import bz2
 import lzma
 import os
-import stat
 from pathlib import Path
 
 import pytest
 
 from conftest import need
-from fstree import differences, from_export, from_folder, implied_folders, undated, without_runtime
+from fstree import (differences, from_export, from_folder, implied_folders, regular_files, undated,
+                    without_runtime)
 from imagewrap import wrap
 from labkit import oci
 from labkit.errors import EngineError, LabkitError, UnsafeArchive
@@ -54,16 +54,6 @@ def _outcome(call):
         return None, err
 
 
-def _regular_files(root: Path) -> dict[str, int]:
-    found = {}
-    for top, _, files in os.walk(root):
-        for name in files:
-            st = os.lstat(os.path.join(top, name))
-            if stat.S_ISREG(st.st_mode):
-                found[os.path.relpath(os.path.join(top, name), root)] = st.st_size
-    return found
-
-
 @pytest.mark.tools
 def test_the_corpora_are_installed():
     for path, package in PACKAGES.items():
@@ -88,7 +78,7 @@ def test_inspect_and_extract_agree(tmp_path, tar, fmt):
         assert isinstance(not_extracted, UnsafeArchive), not_extracted
         assert not (tmp_path / "root").exists()
         return
-    assert _regular_files(tmp_path / "root") == info.files
+    assert regular_files(tmp_path / "root") == info.files
     assert {p.relative_to(tmp_path / "root").as_posix() for p in written} == set(
         from_folder(tmp_path / "root"))
 

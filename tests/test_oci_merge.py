@@ -7,12 +7,11 @@ tree, whatever the order of whiteouts and entries in the layer.
 from __future__ import annotations
 
 import io
-import os
-import stat
 import tarfile
 
 import pytest
 
+from fstree import regular_files
 from imagewrap import wrap
 from labkit import oci
 from labkit.oci.layerscan import TarEntry
@@ -63,23 +62,13 @@ CASES = {
 }
 
 
-def _regular_files(root) -> dict[str, int]:
-    found = {}
-    for top, _, files in os.walk(root):
-        for name in files:
-            st = os.lstat(os.path.join(top, name))
-            if stat.S_ISREG(st.st_mode):
-                found[os.path.relpath(os.path.join(top, name), root)] = st.st_size
-    return found
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_inspect_and_extract_apply_one_rule(tmp_path, case):
     layer, expected = CASES[case]
     image = wrap([LOWER, layer], tmp_path / "img.tar")
     assert oci.inspect(image).files == expected
     oci.extract(image, tmp_path / "root")
-    assert _regular_files(tmp_path / "root") == expected
+    assert regular_files(tmp_path / "root") == expected
 
 
 def test_a_whiteout_spares_what_its_own_layer_wrote():

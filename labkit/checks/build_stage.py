@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+# parse: for the examples below
 from labkit.checks.dockerfile import (COMPILER_IMAGES, COMPILER_PACKAGES, INSTALL, Stage, copies, parse,
                                       run_script, shell_commands)
 

@@ -144,35 +144,40 @@ class ImagesMixin:
         Other learners' images on a shared engine are left alone. ``everything=True``
         also removes every container and image labelled ``org.labkit.lab`` by anyone.
         """
-        removed = 0
         try:
             containers = [c["Id"] for c in self.api.containers(all=True, filters={"label": LABEL})]
             labelled = ([row["Id"] for row in self.api.images(filters={"label": LABEL})]
                         if everything else [])
         except _SDK_ERRORS as err:
             raise EngineError(f"cleanup failed: {_engine_message(err)}") from None
+        removed = self._remove([c for c in containers if everything or c in self._containers],
+                               [*labelled, *sorted(self._created)])
+        self._created.clear()
+        self._containers.clear()
+        return removed
+
+    def _remove(self, containers: list[str], images: list[str]) -> int:
+        """Remove ``containers`` (forced), then ``images`` (IDs or tags; a tag others share
+        is only untagged); what is already gone is skipped. Returns how many went."""
+        removed = 0
         for container in containers:
-            if everything or container in self._containers:
-                try:
-                    self.api.remove_container(container, force=True)
-                    removed += 1
-                except docker.errors.NotFound:
-                    pass
-                except _SDK_ERRORS as err:
-                    if getattr(err, "status_code", None) != 409:  # removal already in progress
-                        raise EngineError(f"cleanup could not remove container {container[:12]}: "
-                                          f"{_engine_message(err)}") from None
-        for image in [*labelled, *sorted(self._created)]:
+            try:
+                self.api.remove_container(container, force=True)
+                removed += 1
+            except docker.errors.NotFound:
+                pass
+            except _SDK_ERRORS as err:
+                if getattr(err, "status_code", None) != 409:   # removal already in progress
+                    raise EngineError(f"cannot remove container {container[:12]}: "
+                                      f"{_engine_message(err)}") from None
+        for image in images:
             try:
                 self.api.remove_image(image, force=True)
                 removed += 1
             except docker.errors.NotFound:
                 pass
             except _SDK_ERRORS as err:
-                raise EngineError(f"cleanup could not remove {image}: "
-                                  f"{_engine_message(err)}") from None
-        self._created.clear()
-        self._containers.clear()
+                raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
         return removed
 
     def owned_by(self, name: str) -> tuple[list[str], list[str]]:
@@ -213,24 +218,4 @@ class ImagesMixin:
         if name == DEFAULT_NAMESPACE:
             raise EngineError(f"{name!r} is the default namespace, shared by everyone who set none",
                               hint="clean up a learner's own LABKIT_NAMESPACE, or use cleanup()")
-        containers, tags = self.owned_by(name)
-        removed = 0
-        for container in containers:
-            try:
-                self.api.remove_container(container, force=True)
-                removed += 1
-            except docker.errors.NotFound:
-                pass
-            except _SDK_ERRORS as err:
-                if getattr(err, "status_code", None) != 409:   # removal already in progress
-                    raise EngineError(f"cannot remove container {container[:12]}: "
-                                      f"{_engine_message(err)}") from None
-        for tag in tags:
-            try:
-                self.api.remove_image(tag, force=True)     # untags only, if others tagged it too
-                removed += 1
-            except docker.errors.NotFound:
-                pass
-            except _SDK_ERRORS as err:
-                raise EngineError(f"cannot remove {tag}: {_engine_message(err)}") from None
-        return removed
+        return self._remove(*self.owned_by(name))

@@ -20,7 +20,7 @@ from pathlib import Path
 from labkit.errors import DigestMismatch
 from labkit.oci.layerscan import LayerScan, TarEntry, Visitor, scan_layer
 from labkit.oci.merge import Tree
-from labkit.oci.plan import LayerRef, plan
+from labkit.oci.plan import LayerRef, Plan, plan
 from labkit.oci.source import Source, open_image
 
 
@@ -41,22 +41,11 @@ class LayerInfo:
 
 
 @dataclasses.dataclass
-class ImageInfo:
-    """Everything ``inspect`` found; ``files`` is the merged tree after whiteouts.
+class ImageInfo(Plan):
+    """Everything ``inspect`` found: the :class:`~labkit.oci.plan.Plan` with its layers
+    read; ``files`` is the merged tree after whiteouts."""
 
-    ``platform`` is ``os/architecture[/variant]`` of the image read;
-    ``absent_platforms`` lists those its index names but the file does not hold.
-    """
-
-    format: str
-    config_digest: str | None
-    image_id: str | None
-    repo_tags: list[str]
-    config: dict
-    history: list[dict]
     layers: list[LayerInfo]
-    platform: str | None = None
-    absent_platforms: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def files(self) -> dict[str, int]:
@@ -138,8 +127,7 @@ def inspect(path: str | Path, ref: str | None = None) -> ImageInfo:
     with open_image(path, ref) as (source, ref):
         found = plan(source, ref)
         layers = [read_layer(source, layer, n) for n, layer in enumerate(found.layers, 1)]
-    return ImageInfo(found.format, found.config_digest, found.image_id, found.repo_tags,
-                     found.config, found.history, layers, found.platform, found.absent_platforms)
+    return ImageInfo(**{**vars(found), "layers": layers})
 
 
 __all__ = ["ImageInfo", "LayerInfo", "TarEntry", "inspect"]

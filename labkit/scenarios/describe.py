@@ -177,14 +177,15 @@ def failed(lab: Lab, case_name: str, builder: str, err: LabkitError | str, ref: 
                 commands=[r.to_dict() for r in lab.transcript(case_name)])
 
 
-def load_image(lab: Lab, image: "oci.Image", case: str) -> str:
-    """Write ``image`` as a docker-archive, ``docker load -i`` it, return its tag.
+def load_image(lab: Lab, case: str, image: "oci.Image", name: str | None = None) -> str:
+    """Write ``image`` as a docker-archive, ``docker load -i`` it into ``case``'s
+    transcript, return its tag, ``<namespace>/<scenario>:<name or case>``.
 
     Raises:
         EngineError: the engine refused it (its own words).
     """
-    tag = lab.tag(case)
-    path = image.write(lab.workdir / f"{case}.tar", format="docker-archive", tag=tag)
+    tag = lab.tag(name or case)
+    path = image.write(lab.workdir / f"{name or case}.tar", format="docker-archive", tag=tag)
     run = lab.docker(case, ["load", "-i", path.name])
     lab.engine.remember(tag)
     if run.exit_code != 0:
@@ -208,7 +209,7 @@ def loaded_case(lab: Lab, image: "oci.Image", case: str,
                 cmd: list[str] | None = None) -> tuple[Case, bytes | None]:
     """``image`` loaded into the engine and described (or why the engine refused it)."""
     try:
-        tag = load_image(lab, image, case)
+        tag = load_image(lab, case, image)
     except EngineError as err:
         return failed(lab, case, "labkit", err, f"{case}.tar"), None
     return describe_image(lab, case, tag, "labkit", shown=shown, cmd=cmd)

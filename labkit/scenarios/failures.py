@@ -21,7 +21,7 @@ from labkit.engine.commands import CommandRun, varying_spans
 from labkit.errors import EngineError, LabkitError
 from labkit.scenarios.busybox import BUSYBOX
 from labkit.scenarios.case import Case, Lab
-from labkit.scenarios.describe import load_error
+from labkit.scenarios.describe import load_image
 
 #: ``/etc/passwd`` for the image that knows ``nobody``: Debian's uid and gid 65534.
 PASSWD = (b"root:x:0:0:root:/root:/sbin/nologin\n"
@@ -60,22 +60,6 @@ def run_args(ref: str, *command: str, env: Sequence[str] = ()) -> list[str]:
         ['run', '--rm', '--network', 'none', '-e', 'TZ=UTC', 'lab/x:y', '/busybox', 'id']
     """
     return ["run", "--rm", "--network", "none", *[a for e in env for a in ("-e", e)], ref, *command]
-
-
-def load(lab: Lab, case: str, image: oci.Image, name: str | None = None) -> str:
-    """Write ``image``, ``docker load -i`` it into ``case``'s transcript; its tag is
-    ``<namespace>/<scenario>:<name or case>``.
-
-    Raises:
-        EngineError: the engine refused it (its own words).
-    """
-    tag = lab.tag(name or case)
-    path = image.write(lab.workdir / f"{name or case}.tar", format="docker-archive", tag=tag)
-    run = lab.docker(case, ["load", "-i", path.name])
-    lab.engine.remember(tag)
-    if run.exit_code != 0:
-        raise EngineError(f"the engine refused {path.name}: {load_error(run.output)}")
-    return tag
 
 
 def outcome(lab: Lab, case: str, shown: CommandRun, **extra) -> Case:
@@ -117,7 +101,7 @@ def _dynamic(lab: Lab) -> Case:
     if shutil.which("file"):                 # the ELF header names the interpreter it needs
         lab.local("dynamic", ["file", binary.name])
     image = oci.Image([[oci.Entry.file("hello", source=binary, mode=0o755)]], cmd=["/hello"])
-    tag = load(lab, "dynamic", image)
+    tag = load_image(lab, "dynamic", image)
     run = lab.docker("dynamic", run_args(tag))
     return outcome(lab, "dynamic", run, interpreter=info.interpreter, static=info.static)
 
@@ -126,7 +110,7 @@ def _other_arch(lab: Lab) -> Case:
     program = hello.tiny_elf(hello.DEFAULT_MESSAGE, arch="aarch64")
     image = oci.Image([[oci.Entry.file("hello", program, mode=0o755)]], cmd=["/hello"],
                       architecture="arm64")
-    tag = load(lab, "other-arch", image)
+    tag = load_image(lab, "other-arch", image)
     engine_arch = lab.docker("other-arch", ["version", "--format", "{{.Server.Arch}}"])
     image_arch = lab.docker("other-arch", ["image", "inspect", "--format", "{{.Architecture}}", tag])
     run = lab.docker("other-arch", run_args(tag))
@@ -138,7 +122,7 @@ def _other_arch(lab: Lab) -> Case:
 def _no_exec_bit(lab: Lab) -> Case:
     program = hello.tiny_elf(hello.DEFAULT_MESSAGE)
     image = oci.Image([[oci.Entry.file("hello", program, mode=0o644)]], cmd=["/hello"])
-    tag = load(lab, "no-exec-bit", image)
+    tag = load_image(lab, "no-exec-bit", image)
     run = lab.docker("no-exec-bit", run_args(tag))
     return outcome(lab, "no-exec-bit", run, mode="0644")
 
@@ -191,7 +175,7 @@ def scratch_user(lab: Lab) -> dict[str, Case]:
     cases = {}
     for name, image in user_images().items():
         try:
-            tag = load(lab, name, image)
+            tag = load_image(lab, name, image)
         except EngineError as err:
             cases[name] = missing(lab, name, err.message)
             continue

@@ -20,7 +20,8 @@ from labkit import hello, oci
 from labkit.errors import EngineError
 from labkit.scenarios.busybox import BUSYBOX
 from labkit.scenarios.case import Case, Lab, namespace
-from labkit.scenarios.failures import (PASSWD, busybox_entries, load, missing, one_line,
+from labkit.scenarios.describe import load_image
+from labkit.scenarios.failures import (PASSWD, busybox_entries, missing, one_line,
                                       outcome, run_args, steady)
 
 #: Where programs look for time zone data, and the zone the lesson asks for.
@@ -75,7 +76,7 @@ def _timezone(lab: Lab, box: str) -> Case:
     folders += ["usr/share/zoneinfo/" + "/".join(parts[:i]) for i in range(1, len(parts))]
     image = oci.Image([busybox_entries() + [oci.Entry.dir(f) for f in folders]
                        + [oci.Entry.file(f"usr/share/zoneinfo/{ZONE}", source=data, mode=0o644)]])
-    tag = load(lab, "timezone", image, "with-zone-data")
+    tag = load_image(lab, "timezone", image, "with-zone-data")
     fixed = lab.docker("timezone", run_args(tag, *DATE_AT_EPOCH, env=[f"TZ={ZONE}"]))
     return outcome(lab, "timezone", run, with_zone_data=one_line(steady(fixed)))
 
@@ -109,9 +110,9 @@ def _static_nss(lab: Lab) -> Case:
     program = oci.Entry.file("getpw", source=lab.workdir / "getpw", mode=0o755)
     files = [oci.Entry.dir("etc"), oci.Entry.file("etc/passwd", PASSWD, mode=0o644)]
     compat = [oci.Entry.file("etc/nsswitch.conf", NSSWITCH_COMPAT, mode=0o644)]
-    tag = load(lab, "static-nss", oci.Image([files + [program]], cmd=["/getpw"]))
+    tag = load_image(lab, "static-nss", oci.Image([files + [program]], cmd=["/getpw"]))
     found = lab.docker("static-nss", run_args(tag))
-    tag = load(lab, "static-nss", oci.Image([files + compat + [program]], cmd=["/getpw"]),
+    tag = load_image(lab, "static-nss", oci.Image([files + compat + [program]], cmd=["/getpw"]),
                "static-nss-compat")
     lost = lab.docker("static-nss", run_args(tag))
     warning = next((ln.split("warning: ", 1)[1] for ln in built.output.splitlines()
@@ -127,7 +128,7 @@ def scratch_runtime(lab: Lab) -> dict[str, Case]:
         reason = f"{BUSYBOX} is missing; install Debian's busybox-static"
         return {name: missing(lab, name, reason) for name in names}
     try:
-        box = load(lab, "not-there", oci.Image([busybox_entries()], cmd=["/busybox", "sleep", SLEEP_SECONDS]),
+        box = load_image(lab, "not-there", oci.Image([busybox_entries()], cmd=["/busybox", "sleep", SLEEP_SECONDS]),
                    "busybox")
     except EngineError as err:
         return {name: missing(lab, name, err.message) for name in names}
