@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit import hello, host, machine
+from labkit import hello, host, machine, terminal
 from labkit.errors import LabkitError
 
 
@@ -21,6 +21,7 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     """A fresh, empty folder ``root/name`` (relative to the notebook), emptied on every call.
 
     Running a notebook twice then starts from the same state, so it shows the same output.
+    It also names the lesson whose recording ``%%terminal`` cells use (``name``).
 
     Raises:
         LabkitError: ``name`` is not a plain folder name (empty, absolute, or with ``..``):
@@ -40,6 +41,7 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     elif path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    terminal.use_lesson(name)
     return path
 
 
