@@ -1,8 +1,8 @@
 """Basic authentication for the lab's registry: an htpasswd file, as ``docker-registry``'s
 ``auth: htpasswd`` reads it.
 
-Distribution 2.8 accepts only bcrypt entries in that file ("Only bcrypt format passwords
-are supported", docs/configuration.md, section htpasswd). labkit makes them without a new
+Distribution 2.8 reads only bcrypt entries in that file ("The only supported password
+format is bcrypt": its docs/configuration.md, section htpasswd). labkit makes them without a new
 Python dependency: with the C library's ``crypt`` (libxcrypt, on every Debian and Ubuntu:
 ``$2y$`` hashes) through ctypes, else with Apache's ``htpasswd -nbB`` (Debian's
 ``apache2-utils``). Basic authentication sends the password with every request, only
