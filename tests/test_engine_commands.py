@@ -54,3 +54,13 @@ def test_an_http_answers_date_and_a_registrys_port_and_upload_session_vary():
                            "Location: http://127.0.0.1:<varies>/v2/lab/n/blobs/uploads/<varies>"
                            "?_state=<varies>\r\nDate: <varies>\r\n")
     assert masked(CommandRun("curl -s x", 0, "Date: today\n")) == "Date: today\n"   # only an HTTP date
+
+
+def test_a_buildkit_line_printed_only_sometimes_is_marked_to_go_whole():
+    from labkit.engine.commands import CommandRun, masked, varying_spans
+    with_partial = "#2 [internal] load .dockerignore\n#2 transferring context:\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    without = "#2 [internal] load .dockerignore\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    runs = [CommandRun("DOCKER_BUILDKIT=1 docker build -t x .", 0, text) for text in (with_partial, without)]
+    spans = varying_spans(runs[0])
+    assert (33, 58, "time") in spans
+    assert masked(runs[0]) == masked(runs[1])
