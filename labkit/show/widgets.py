@@ -62,19 +62,25 @@ def layers_html(x, limit: int | None = None) -> str:
     esc = html.escape
     largest = max((layer.size for layer in x.layers), default=0)
     more = len(x.layers) - limit if limit is not None and len(x.layers) > limit else 0
+    left = "style='text-align:left;vertical-align:top'"
     rows = "".join(
         f"<tr class='labkit-layer-row' data-layer='{layer.index}'>"
-        f"<td>{layer.index + 1}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
-        f"<td style='white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
-        f"<td><code>{esc(layer.diff_id[:19])}…</code></td>"
-        f"<td style='white-space:nowrap'>{esc(layer.summary())}</td>"
-        f"<td><code>{esc(layer.created_by[:80])}</code></td></tr>"
+        f"<td {left}>{layer.index + 1}</td><td style='width:15%'>{size_bar(layer.size, largest)}</td>"
+        f"<td style='text-align:left;white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
+        f"<td {left}><code title='{esc(layer.diff_id)}'>{esc(layer.diff_id.split(':')[-1][:12])}</code></td>"
+        f"<td style='text-align:left;white-space:nowrap'>{esc(layer.summary())}</td>"
+        f"<td {left}><code title='{esc(layer.created_by)}'>{esc(_cut(layer.created_by, 40))}</code></td></tr>"
         for layer in x.layers[:limit])
-    rows += f"<tr><td colspan='6'>… and {more:,} more layers (pick them below)</td></tr>" if more else ""
+    rows += f"<tr><td colspan='6' {left}>… and {more:,} more layers (pick them below)</td></tr>" if more else ""
     head = "".join(f"<th style='text-align:left'>{h}</th>"
-                   for h in ("#", "size", "", "diff_id", "changes", "created by"))
+                   for h in ("#", "", "size", "diff_id", "changes", "created by"))
     head = f"<tr>{head}</tr>"
     return f"<table class='labkit-layers' style='width:100%'>{head}{rows}</table>"
+
+
+def _cut(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def layer_files_html(layer, limit: int = MAX_FILE_ROWS) -> str:
@@ -91,15 +97,17 @@ def layer_files_html(layer, limit: int = MAX_FILE_ROWS) -> str:
         note = f" <small>by <code>{esc(c.marker)}</code></small>" if c.marker else ""
         rows.append(
             f"<tr class='labkit-file-row' data-change='{c.change}' data-path='{esc(c.path)}'>"
-            f"<td style='color:{colour};font-weight:bold'>{mark} {c.change}</td>"
-            f"<td><code>{esc(shown)}</code>{note}</td><td>{esc(c.type)}</td>"
-            f"<td style='white-space:nowrap'>{esc(human_bytes(c.bar_bytes))}{esc(before)}</td>"
+            f"<td style='text-align:left;color:{colour};font-weight:bold;white-space:nowrap'>{mark} {c.change}</td>"
+            f"<td style='text-align:left'><code>{esc(shown)}</code>{note}</td>"
+            f"<td style='text-align:left'>{esc(c.type)}</td>"
+            f"<td style='text-align:left;white-space:nowrap'>{esc(human_bytes(c.bar_bytes))}{esc(before)}</td>"
             f"<td style='width:25%'>{size_bar(c.bar_bytes, largest, colour)}</td></tr>")
     more = len(layer.changes) - limit
     if more > 0:
         how = "" if limit == MAX_FILE_ROWS else (" — run the notebook and press <b>show all</b>, or pass "
                                                   "<code>rows=</code> to <code>layer_explorer</code>")
-        rows.append(f"<tr class='labkit-more-rows'><td colspan='5'>… and {more:,} more{how}</td></tr>")
+        rows.append(f"<tr class='labkit-more-rows'><td colspan='5' style='text-align:left'>… and {more:,} more{how}"
+                    "</td></tr>")
     if not rows:
         rows.append("<tr><td colspan='5'>This layer changes no files.</td></tr>")
     caption = (f"<caption style='text-align:left'><b>layer {layer.index + 1}</b>: {esc(layer.summary())}; "
