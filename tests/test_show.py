@@ -140,6 +140,13 @@ def test_layer_explorer_shows_ten_files_and_every_one_on_show_all(tmp_path):
     assert find(show.layer_explorer(tmp_path / "many.tar", rows=30), "labkit-show-all") is None
 
 
+def test_layer_explorer_can_open_on_another_layer(two_layers):
+    box = show.layer_explorer(two_layers, layer=-1)
+    assert find(box, "labkit-layer-select").value == 1 and "etc/.wh.motd" in box.static_html
+    assert find(show.layer_explorer(two_layers, layer=2), "labkit-layer-select").value == 1
+    assert find(show.layer_explorer(two_layers), "labkit-layer-select").value == 0
+
+
 def test_layer_explorer_text_lists_at_most_the_rows_asked(tmp_path):
     tall = oci.Image([[Entry.file(f"f{n}", b"x")] for n in range(12)]).write(tmp_path / "tall.tar")
     lines = str(show.layer_explorer(tall, rows=3)).splitlines()

@@ -68,7 +68,7 @@ def layers_html(x, limit: int | None = None) -> str:
         f"<td {left}>{layer.index + 1}</td><td style='width:15%'>{size_bar(layer.size, largest)}</td>"
         f"<td style='text-align:left;white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
         f"<td {left}><code title='{esc(layer.diff_id)}'>{esc(layer.diff_id.split(':')[-1][:12])}</code></td>"
-        f"<td style='text-align:left;white-space:nowrap'>{esc(layer.summary())}</td>"
+        f"<td {left}>{esc(layer.summary())}</td>"
         f"<td {left}><code title='{esc(layer.created_by)}'>{esc(_cut(layer.created_by, 40))}</code></td></tr>"
         for layer in x.layers[:limit])
     rows += f"<tr><td colspan='6' {left}>… and {more:,} more layers (pick them below)</td></tr>" if more else ""
@@ -145,7 +145,7 @@ def _widget_classes():
     return ipywidgets, LayerExplorer, EnginePicker
 
 
-def layer_explorer(image, rows: int = SHOWN_ROWS):
+def layer_explorer(image, rows: int = SHOWN_ROWS, layer: int = 1):
     """A widget: pick a layer of ``image`` and see the files it adds, changes or deletes.
 
     Args:
@@ -153,6 +153,8 @@ def layer_explorer(image, rows: int = SHOWN_ROWS):
             ``labkit.explore.Exploration``.
         rows: files (and layers) shown at first; a live notebook's **show all** button
             lists every file of the picked layer (a static page shows only these).
+        layer: the layer picked at first (1 = the bottom one, -1 = the top one): the one
+            a static page shows.
 
     Returns:
         An ipywidgets ``VBox`` (CSS class ``labkit-layer-explorer``) whose text form
@@ -181,6 +183,9 @@ def layer_explorer(image, rows: int = SHOWN_ROWS):
         limit = MAX_FILE_ROWS if show_all.value else rows
         files.value = "" if select.value is None else layer_files_html(x.layers[select.value], limit)
 
+    first = (layer - 1 if layer > 0 else len(x.layers) + layer) if x.layers else None
+    if first is not None:
+        select.value = min(max(first, 0), len(x.layers) - 1)
     select.observe(redraw, names="value")
     show_all.observe(redraw, names="value")
     redraw()
@@ -192,7 +197,7 @@ def layer_explorer(image, rows: int = SHOWN_ROWS):
     box = LayerExplorer(parts)
     box.add_class("labkit-layer-explorer")
     box.static_html = (f"<div class='labkit-layer-explorer-static'>{explorer_summary_html(x)}"
-                       + (layers_html(x, rows) + layer_files_html(x.layers[0], rows) if x.layers else "")
+                       + (layers_html(x, rows) + layer_files_html(x.layers[select.value], rows) if x.layers else "")
                        + "</div>")
     box.text = "\n".join([f"{x.source} ({x.format}): {len(x.layers)} layers"]
                          + [layer_label(layer) for layer in x.layers[:rows]]
