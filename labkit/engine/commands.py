@@ -70,6 +70,10 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+    r"(?m)^Date: (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)",     # an HTTP answer's date (curl -i)
+    r"\b127\.0\.0\.1:(\d{2,5})\b",                                 # a registry's free port
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",   # a registry's upload session
+    r"[?&]_state=([^&\s]+)",                                       # ... and its opaque state
     HOST_PLATFORM_RE,                                             # the machine's CPU level, not the engine's
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
