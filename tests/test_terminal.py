@@ -14,7 +14,7 @@ def recordings(tmp_path, monkeypatch):
     """An empty recordings folder, and lesson "t" in use."""
     folder = tmp_path / "recordings"
     folder.mkdir()
-    monkeypatch.setattr(terminal, "RECORDINGS", folder)
+    monkeypatch.setattr(terminal.recording_mod, "RECORDINGS", folder)
     monkeypatch.setattr(terminal, "_lesson", "t")
     return folder
 
@@ -174,9 +174,7 @@ def test_an_id_the_recording_printed_too_is_not_shaded(recordings):
     build = "DOCKER_BUILDKIT=1 docker build -t s:b ctx"
     same = "sha256:" + "71de1148337f" * 5 + "f4d1"
     write_recording(recordings, {build: {"exit_code": 0, "output": f"#3 writing image {same} done\n"}})
-    runs = [terminal.CommandRun(build, 0, f"#3 writing image {same} done\n"),
-            terminal.CommandRun("docker import f x", 0, "sha256:" + "ab" * 32 + "\n")]
-    assert terminal.stable_ids(runs, "t") == {same[7:], same[7:19]}
+    assert terminal.stable_ids([build], "t") == {same[7:], same[7:19]}
 
 
 def test_a_cell_that_reads_a_variable_nothing_set_replays(tmp_path, recordings, monkeypatch):
@@ -186,3 +184,29 @@ def test_a_cell_that_reads_a_variable_nothing_set_replays(tmp_path, recordings, 
     assert not session.live and "$LABKIT_TEST_UNSET" in session.why
     assert session.lines[0].run.output == "127.0.0.1:5000\n"
     assert terminal.run("export LABKIT_TEST_UNSET=1\necho $LABKIT_TEST_UNSET", folder=tmp_path).live
+
+
+def test_a_file_this_machine_could_not_make_replays(tmp_path, recordings):
+    write_recording(recordings, {
+        "docker load -i work/03/dynamic.tar": {"exit_code": 0, "output": "Loaded image: dynamic:lab\n",
+                                               "inputs": {"work/03/dynamic.tar": "sha256:00"}},
+        "docker save -o work/03/x.tar dynamic:lab": {"exit_code": 0, "output": ""},
+        "tar -tf work/03/x.tar": {"exit_code": 0, "output": "manifest.json\n",
+                                  "inputs": {"work/03/x.tar": "sha256:11"}}})
+    assert terminal.missing_inputs(["docker load -i work/03/dynamic.tar"], tmp_path, "t") == ["work/03/dynamic.tar"]
+    session = terminal.run("docker load -i work/03/dynamic.tar", folder=tmp_path)
+    assert not session.live and "work/03/dynamic.tar" in session.why
+    assert terminal.missing_inputs(["docker save -o work/03/x.tar dynamic:lab", "tar -tf work/03/x.tar"],
+                                   tmp_path, "t") == []                     # an earlier line makes it
+
+
+def test_prune_drops_lines_no_cell_types_any_more(tmp_path, recordings):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('work = labkit.lessons.workdir("t")'),
+                nbformat.v4.new_code_cell("%%terminal\necho kept")]
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    write_recording(recordings, {"echo kept": {"exit_code": 0, "output": "kept\n"},
+                                 "echo gone": {"exit_code": 0, "output": "gone\n"}})
+    assert terminal.recording_mod.prune(tmp_path) == ["t: echo gone"]
+    assert list(terminal.recording("t")["commands"]) == ["echo kept"]
