@@ -138,7 +138,7 @@ def hello_program(variant: str, out: str | Path, engine=None, *, arch: str | Non
     Example:
         >>> path, what = hello_program("tiny", "/tmp/labkit-doctest/hello", arch="x86_64")
         >>> what
-        'hello: a x86_64 program, static, 170 bytes'
+        'hello, a static x86_64 program of 170 bytes'
     """
     out, goal = Path(out), _arch(engine, arch)
     try:
@@ -147,7 +147,7 @@ def hello_program(variant: str, out: str | Path, engine=None, *, arch: str | Non
         return None, f"not built here: {err} ({err.hint})" if err.hint else f"not built here: {err}"
     info = hello.describe(path)
     linking = "static" if info.static else "dynamically linked"
-    return path, f"{path.name}: a {info.arch} program, {linking}, {info.size:,} bytes"
+    return path, f"{path.name}, a {linking} {info.arch} program of {info.size:,} bytes"
 
 
 def hello_image(variant: str, out: str | Path, tag: str, engine=None, *, arch: str | None = None,
@@ -170,7 +170,7 @@ def hello_image(variant: str, out: str | Path, tag: str, engine=None, *, arch: s
 
     Example:
         >>> print(hello_image("tiny", "/tmp/labkit-doctest/t.tar", "hello:t", arch="x86_64"))
-        /tmp/labkit-doctest/t.tar (hello:t): /hello is hello-tiny: a x86_64 program, static, 170 bytes
+        /tmp/labkit-doctest/t.tar (hello:t): /hello is hello-tiny, a static x86_64 program of 170 bytes
     """
     out, goal = Path(out), _arch(engine, arch)
     name = f"hello-{variant}" + (f"-{goal}" if arch == "other" else "")

@@ -332,7 +332,7 @@ def test_every_scenario_a_lesson_shows_has_its_commands_recorded_on_every_engine
 def test_hello_image_writes_a_loadable_one_file_image(tmp_path):
     note = lessons.hello_image("tiny", tmp_path / "t.tar", "hello:t", mode=0o644, user="nobody")
     info = oci.inspect(tmp_path / "t.tar")
-    assert str(note).startswith(f"{tmp_path / 't.tar'} (hello:t): /hello is hello-tiny: a ")
+    assert str(note).startswith(f"{tmp_path / 't.tar'} (hello:t): /hello is hello-tiny, a static ")
     assert (info.config["config"]["Cmd"], info.config["config"]["User"]) == (["/hello"], "nobody")
     assert oct(info.layers[0].entries[0].mode) == "0o644"
 
@@ -342,7 +342,7 @@ def test_hello_image_for_the_other_processor_is_labelled_as_such(tmp_path, monke
     note = lessons.hello_image("tiny", tmp_path / "o.tar", "hello:o", arch="other")
     here = lessons.machine.target(None).arch
     other = "aarch64" if here == "x86_64" else "x86_64"
-    assert f"a {other} program" in str(note)
+    assert f"a static {other} program" in str(note)
     assert oci.inspect(tmp_path / "o.tar").config["architecture"] == lessons.host.oci_arch(other)
     assert (tmp_path / f"hello-tiny-{other}").is_file()
 

@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+#: The deep dives are lessons too: their claims are sourced the same way.
+NOTEBOOKS += sorted((ROOT / "notebooks" / "deep-dives").glob("*.ipynb"))
 #: A version of Docker (or of a part of it): "Docker 29", "BuildKit 0.13", "20.10.24", "1.10.0".
 VERSION = re.compile(r"\b(?:Docker|BuildKit|buildx|runc|containerd|Engine)\s+v?(\d+(?:\.\d+)*)"
                      r"|(?<![\w.:/-])((?:1|2\d)\.\d+(?:\.\d+)?)(?![\w.]*\d)")

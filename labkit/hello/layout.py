@@ -146,10 +146,12 @@ def _coarse(data: bytes, phoff: int, phnum: int, phentsize: int, shoff: int, shn
     heads = [struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
     kinds = [_SEGMENTS.get(h[0], f"{h[0]:#x}") for h in heads]
     table_end = phoff + phnum * phentsize
-    fields = [Field(phoff, data[phoff:table_end], "program headers", f"{phnum} program headers",
-                    f"{phnum} × {phentsize} bytes: " + ", ".join(kinds))] if phnum else []
-    sections = _sections(data, shoff, shnum, shentsize, shstrndx)
     loads = sorted((h[2], h[2] + h[5], h[1]) for h in heads if h[0] == 1 and h[5])
+    only_headers = bool(loads) and loads[0][0] == 0 and loads[0][1] <= table_end
+    fields = [Field(phoff, data[phoff:table_end], "program headers", f"{phnum} program headers",
+                    f"{phnum} × {phentsize} bytes: " + ", ".join(kinds)
+                    + ("; segment 1 (R) loads just these headers" if only_headers else ""))] if phnum else []
+    sections = _sections(data, shoff, shnum, shentsize, shstrndx)
     at = table_end
     for number, (start, end, flags) in enumerate(loads, 1):
         if start > at:

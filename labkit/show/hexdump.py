@@ -101,7 +101,7 @@ class Hexdump:
                 body.append(
                     f"<tr><td style='text-align:right;border-left:6px solid {colour}'><code>{f.offset}</code></td>"
                     f"<td style='text-align:left;white-space:nowrap' title='{esc(full)}'>"
-                    f"<code>{esc(hex_bytes(f.raw))}</code></td>"
+                    f"<code style='white-space:nowrap'>{esc(hex_bytes(f.raw))}</code></td>"
                     f"<td style='text-align:left'><code>{esc(f.name)}</code></td>"
                     f"<td style='text-align:left'>{esc(f.meaning)}</td></tr>")
         head = "".join(f"<th style='text-align:left'>{c}</th>" for c in ("offset", "bytes", "field", "what it says"))
