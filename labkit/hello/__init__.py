@@ -31,5 +31,5 @@ OFFICIAL_HELLO_WORLD = {
 
 __all__ = ["ARCHES", "BinaryInfo", "C_SOURCE", "C_SOURCE_LINK", "DEFAULT_MESSAGE",
            "MULTI_STAGE_DOCKERFILE", "OFFICIAL_HELLO_WORLD", "VARIANTS", "available", "build", "c_string", "default_arch",
-           "describe", "elf_fields", "link_map", "message_header", "source_excerpt", "tiny_elf",
-           "write_context"]
+           "describe", "link_map", "message_header", "source_excerpt", "tiny_elf",
+           "write_context", "elf_fields"]
