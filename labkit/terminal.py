@@ -94,14 +94,37 @@ def programs(line: str) -> list[str]:
         ['docker', 'docker']
     """
     found, expect = [], True
-    words = _words(line)
-    for word in words:
-        if word in _JOINS:
+    for word in _words(_SUBSTITUTION.sub(" ; ", line)):
+        if word in _JOINS or word in ("export", "then", "do", "else"):
             expect = True
         elif expect and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
-            found.append(word)
+            found.append(word.strip(")"))
             expect = False
-    return found
+    return [p for p in found if p]
+
+
+#: ``$(`` starts a command inside a word (``X=$(curl …)``): the word after it is a program.
+_SUBSTITUTION = re.compile(r"\$\(|`")
+#: ``$NAME`` or ``${NAME}`` outside single quotes.
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def unset_variables(todo: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    """Variables the lines read that neither the environment nor an earlier line sets.
+
+    Example:
+        >>> unset_variables(["export X=1", "echo $X ${REGISTRY}/v2 '$NOT_READ'"], {})
+        ['REGISTRY']
+    """
+    environ = os.environ if environ is None else environ
+    known, missing = set(environ), []
+    for line in todo:
+        unquoted = re.sub(r"'[^']*'", "", line)
+        for name in _VARIABLE.findall(unquoted):
+            if name not in known and name not in missing and not name.isdigit():
+                missing.append(name)
+        known.update(re.findall(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=", line))
+    return missing
 
 
 def work_files(line: str, folder: Path) -> dict[str, str]:
@@ -207,6 +230,9 @@ def run(script: str, engine=None, *, folder: str | Path = ".", lesson: str | Non
         why = "no Docker engine answered: this is what the same commands printed on the lab's reference engine"
     elif needs_engine and _cli(eng) is None:
         why = "no docker command here (install the docker CLI): this is what it printed on the reference engine"
+    elif unset_variables(todo):
+        why = ("not set here: " + ", ".join(f"${n}" for n in unset_variables(todo))
+               + " (an earlier step sets it when it runs live); this is the recorded output")
     elif missing:
         why = "not installed here: " + ", ".join(
             f"{p} (apt-get install {PACKAGES.get(p, p)})" for p in missing) + "; this is the recorded output"
