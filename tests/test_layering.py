@@ -19,7 +19,7 @@ MAX_LINES = 400
 #: The layer of each top-level unit (a module, or a package with everything in it).
 #: A unit may import only units of a lower layer, and its own modules.
 LAYERS = {
-    "errors": 0, "_version": 0, "host": 0,
+    "errors": 0, "_version": 0, "host": 0, "bytefields": 0,
     "oci": 1, "hello": 1, "linkmap": 1, "binder": 1,
     "engine": 2,
     "fleet": 3, "registry": 3, "terminal": 3,

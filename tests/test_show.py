@@ -298,6 +298,32 @@ def test_comparison_cells_read_as_the_lesson_tables_do(recorded):
                [row[c] for c in ("image", "run", "size (inspect)", "diff_ids")]
 
 
+def test_hexdump_names_each_field_under_its_part_and_adds_them_up():
+    from labkit import hello, oci, show
+
+    dump = show.hexdump(hello.elf_fields(hello.tiny_elf()))
+    text = str(dump)
+    assert text.splitlines()[0] == "170 bytes = ELF header 64 + program header 56 + instructions 30 + message 20"
+    assert "── instructions (30 bytes)" in text and "e_entry" in text
+    assert len(text.splitlines()) <= 40
+    html = dump._repr_html_()
+    assert html.count("<tr>") == len(dump.fields) + 4 + 1      # fields, part rows, the heading
+    assert "title='7f 45 4c 46'" in html                       # every byte on hover
+    layer = show.hexdump(oci.tar_fields(oci.layer_tar([oci.Entry.file("hello", b"hi")])))
+    assert "+ 1,024 × 00" in str(layer) and "+ 95 × 00" in str(layer)
+
+
+def test_hexdump_repeats_a_part_that_comes_back():
+    from labkit.bytefields import Field
+    from labkit import show
+
+    dump = show.hexdump([Field(0, b"a", "pad", "x", ""), Field(1, b"b", "data", "y", ""),
+                         Field(2, b"c", "pad", "z", "")])
+    assert [line for line in str(dump).splitlines() if line.startswith("──")] == [
+        "── pad (1 bytes)", "── data (1 bytes)", "── pad (1 bytes)"]
+    assert dump.title == "3 bytes = pad 1 + data 1 + pad 1"
+
+
 def test_a_short_table_shows_twelve_digits_of_each_whole_digest_and_the_rest_on_hover():
     digest = "sha256:" + "0123456789ab" + "cd" * 26
     rows = [{"digest": digest, "bare": "f" * 64, "note": "sha256:short"}]
