@@ -9,10 +9,13 @@ refused, in its words.
 from __future__ import annotations
 
 import io
+import json
+import os
 import tarfile
 
 import pytest
 
+import linkcases
 from fstree import regular_files
 from imagewrap import wrap
 from labkit import oci
@@ -118,3 +121,23 @@ def test_paths_through_a_layers_own_links_resolve_in_its_root():
     layer.apply(_entry("loop", "symlink", "loop"))
     with pytest.raises(BadImage, match="open /loop/x: too many levels of symbolic links"):
         layer.apply(_entry("loop/x"))
+
+
+RECORDED = json.loads(linkcases.RECORDING.read_text())
+
+
+@pytest.mark.parametrize("case", sorted(linkcases.CASES))
+def test_extract_gives_what_docker_exported(tmp_path, case):
+    """Every case of tests/linkcases.py as Docker 20.10.24 (overlay2) loaded and exported it
+    (the recording; tests/test_oci_engine.py measures it again live), entry for entry:
+    types, modes, owners (as root), link targets, contents, hard-link groups, dates."""
+    as_root = os.geteuid() == 0
+    docker = RECORDED["cases"][case]
+    ours = linkcases.labkit_result(case, tmp_path, as_root)
+    assert linkcases.differences(case, docker if as_root else linkcases.without_owners(docker), ours) == []
+    image = tmp_path / f"{case}.tar"
+    if "refused" in ours:
+        with pytest.raises(BadImage, match="Docker cannot unpack"):
+            oci.inspect(image)
+    else:
+        assert oci.inspect(image).files == {p: row[4] for p, row in ours["rows"].items() if row[0] == "file"}

@@ -159,12 +159,15 @@ class LayerDir:
                 change.made.append(here)
             elif node.kind == "symlink":     # Mkdir on a link that leads nowhere: EEXIST
                 try:
-                    here = self.resolve(here, True, "mkdir", path)
+                    found = self.resolve(here, True, "mkdir", path)
                 except _Fail:
-                    raise _Fail("mkdir", here, errno.EEXIST) from None
-                node = self.nodes.get(here)
-                if node is None or node.kind != "dir":
-                    raise _Fail("mkdir", path, errno.EEXIST if node is None else errno.ENOTDIR)
+                    found = None
+                node = self.nodes.get(found) if found is not None else None
+                if node is None:
+                    raise _Fail("mkdir", here, errno.EEXIST)
+                if node.kind != "dir":
+                    raise _Fail("mkdir", path, errno.ENOTDIR)
+                here = found
             elif node.kind != "dir":
                 raise _Fail("mkdir", path, errno.ENOTDIR)
             where = here
