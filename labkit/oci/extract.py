@@ -38,7 +38,6 @@ Example:
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from labkit.errors import LabkitError, UnsafeArchive
@@ -108,7 +107,7 @@ class _Writer:
 
     def _free_name(self, taken: set[str]) -> str:
         while True:
-            name = ".labkit-layer-" + secrets.token_hex(8)
+            name = ".labkit-layer-" + os.urandom(8).hex()
             if name not in taken:
                 return name
 
