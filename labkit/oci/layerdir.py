@@ -97,7 +97,7 @@ class _Fail(Exception):
 
 def parent_of(path: str) -> str:
     """``a/b`` -> ``a``; ``a`` -> ``.``."""
-    return posixpath.dirname(path) or ROOT
+    return path.rpartition("/")[0] or ROOT
 
 
 def join(folder: str, name: str) -> str:
@@ -121,6 +121,12 @@ class LayerDir:
         Links on the way are followed (the last one too when ``follow``); ``..`` and
         absolute targets stop at the root. Raises ``_Fail`` (ENOENT, ENOTDIR, ELOOP).
         """
+        head = parent_of(path)       # a clean name under a real folder: itself (most names)
+        if (head == ROOT or getattr(self.nodes.get(head), "kind", "") == "dir") and "/." not in path \
+                and path[:1] not in ("", ".", "/") and not path.endswith("/"):
+            node = self.nodes.get(path)
+            if node is None or node.kind != "symlink" or not follow:
+                return path
         shown = path if shown is None else shown
         parts = [p for p in reversed(path.split("/")) if p not in ("", ".")]
         where, links = ROOT, 0
@@ -214,8 +220,9 @@ class LayerDir:
         path, change = entry.path, Change()
         if entry.type == "other":
             return change    # Docker: "unhandled tar header type"; extract lists it
-        if len(os.fsencode(path)) + 2 > PATH_MAX or len(os.fsencode(entry.linkname)) >= PATH_MAX \
-                or any(len(os.fsencode(n)) > NAME_MAX for n in path.split("/")):
+        if len(path) + len(entry.linkname) > NAME_MAX // 4 and (   # 4 bytes a character at most
+                len(os.fsencode(path)) + 2 > PATH_MAX or len(os.fsencode(entry.linkname)) >= PATH_MAX
+                or any(len(os.fsencode(n)) > NAME_MAX for n in path.split("/"))):
             raise _Fail("open", path, errno.ENAMETOOLONG)
         if path == ROOT:     # Docker skips "." and sets "/"'s metadata: no name shows it
             if entry.type == "dir" or posixpath.normpath(entry.name or ".") == ".":
