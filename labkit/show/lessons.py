@@ -20,7 +20,7 @@ from typing import Sequence
 
 from labkit import compare, engine as engine_mod, machine, observe, oci
 from labkit.compare import BUILD_TIME_MARK, case_value
-from labkit.show.tables import Note, Table, table
+from labkit.show.tables import Note, Table, short, table
 
 __all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "case_value", "comparison", "engines",
            "header_diff", "image", "mode_banner", "predicted_ids", "scenario", "tar_header_diff"]
@@ -182,7 +182,7 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
     rows = [{"field": name, "differs": "yes" if any(h.get(name) != first.get(name) for h in headers.values())
              else "", **{era: repr(h.get(name)) for era, h in headers.items()}}
             for name in first if name != "offset"]
-    digests = {era: oci.Image([[entry]], era=era).diff_ids[0][:19] + "…" for era in eras}
+    digests = {era: short(oci.Image([[entry]], era=era).diff_ids[0]) for era in eras}
     rows.append({"field": "layer diff_id", "differs": "yes" if len(set(digests.values())) > 1 else "",
                  **digests})
     return table(rows, ["field", *eras, "differs"], title=f"The tar header of /{entry.path}, as each era writes it")
@@ -252,8 +252,9 @@ def tar_header_diff(a, b, scenario: str = "hello-legacy", all_fields: bool = Fal
         The hello file's tar header in hello-legacy: 20.10.5 vs 28.5.2-containerd
         field ...
     """
-    return table(compare.header_differences(a, b, scenario, all_fields),
-                 columns=["field", a.name, b.name],
+    rows = compare.header_differences(a, b, scenario, all_fields)
+    rows[-1] = {"field": rows[-1]["field"], **{o.name: short(o[scenario].main.diff_ids[-1]) for o in (a, b)}}
+    return table(rows, columns=["field", a.name, b.name],
                  title=f"The hello file's tar header in {scenario}: {a.name} vs {b.name}")
 
 

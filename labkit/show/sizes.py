@@ -13,7 +13,7 @@ from typing import Sequence
 from labkit import ledger
 from labkit.show.plots import figure
 from labkit.show.style import PALETTE
-from labkit.show.tables import Note, Table, table
+from labkit.show.tables import Note, Table, short, table
 
 
 def _bytes(value) -> str:
@@ -92,6 +92,6 @@ def gzip_comparison(layer: bytes, observations: Sequence = (), scenario: str = "
             rows.append({"compressed by": f"Docker {obs.name}", "bytes": blob["size"],
                          "digest": blob["digest"], "header mtime": "—", "header os": "—",
                          "diff_id": diff_id})
-    rows = [{**r, "digest": r["digest"][:19] + "…", "diff_id": r["diff_id"][:19] + "…"} for r in rows]
+    rows = [{**r, "digest": short(r["digest"]), "diff_id": short(r["diff_id"])} for r in rows]
     return table(rows, ["compressed by", "bytes", "digest", "header mtime", "header os", "diff_id"],
                  title=f"{len(layer):,} bytes, gzipped {len(rows)} ways")

@@ -1,9 +1,16 @@
 """Tables and one-line notes that render as HTML in a notebook and as text elsewhere.
 
+A cell value made by :func:`short` shows shortened (a digest: 12 hex digits) and keeps
+its full text, which the HTML table shows on hover.
+
 Example:
     >>> t = table([{"engine": "20.10.24", "layers": 1}], title="Layers")
     >>> "20.10.24" in t._repr_html_()
     True
+    >>> print(table([{"diff_id": short("sha256:" + "ab" * 32)}]))
+    diff_id
+    ------------
+    abababababab
 """
 from __future__ import annotations
 
@@ -14,16 +21,51 @@ from typing import Any, Iterable, Mapping, Sequence
 from labkit.show.style import PALETTE
 
 
+class Short(str):
+    """A value shown shortened, its full text kept in ``full`` (a hover in HTML tables)."""
+
+    full: str
+
+
+def short(value, n: int = 12):
+    """``value`` shortened for a table, the full text kept for the hover: a digest to its
+    first ``n`` hex digits, other text longer than ``n`` to ``n - 1`` characters and "…".
+    ``None`` stays ``None`` (a table shows its ``missing`` mark).
+
+    Example:
+        >>> s = short("sha256:afb7b93b28f36ab5aa810b703e6d444fc3c8e15850f96fc9233faa52f91d866d")
+        >>> s, s.full[:19]
+        ('afb7b93b28f3', 'sha256:afb7b93b28f3')
+        >>> short("exit 0: Hello from scratch!", 16)
+        'exit 0: Hello f…'
+    """
+    if value is None:
+        return None
+    text = str(value)
+    algorithm, _, hexdigits = text.rpartition(":")
+    if len(hexdigits) >= 32 and all(c in "0123456789abcdef" for c in hexdigits) and " " not in algorithm:
+        shown = hexdigits[:n]
+    else:
+        shown = text if len(text) <= n else text[:n - 1] + "…"
+    out = Short(shown)
+    out.full = text
+    return out
+
+
 @dataclass
 class Table:
-    """A small table that renders as HTML in a notebook and as text elsewhere."""
+    """A small table that renders as HTML in a notebook and as text elsewhere.
+
+    ``missing`` is what a cell whose value is ``None`` shows (lesson tables use "—").
+    """
 
     rows: list[dict[str, Any]]
     columns: list[str] = field(default_factory=list)
     title: str | None = None
+    missing: str = ""
 
     def _cells(self) -> list[list[str]]:
-        return [["" if r.get(c) is None else str(r.get(c)) for c in self.columns] for r in self.rows]
+        return [[self.missing if r.get(c) is None else str(r.get(c)) for c in self.columns] for r in self.rows]
 
     def __str__(self) -> str:
         cells = self._cells()
@@ -39,17 +81,23 @@ class Table:
     def _repr_html_(self) -> str:
         esc = html.escape
         head = "".join(f"<th style='text-align:left'>{esc(c)}</th>" for c in self.columns)
+        def cell(raw, text: str) -> str:
+            full = getattr(raw, "full", text)
+            hover = f" title='{esc(full)}'" if full != text else ""
+            return f"<td style='text-align:left'><code{hover}>{esc(text)}</code></td>"
+
         body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'><code>{esc(v)}</code></td>" for v in row) + "</tr>"
-            for row in self._cells()
+            "<tr>" + "".join(cell(r.get(c), v) for c, v in zip(self.columns, row)) + "</tr>"
+            for r, row in zip(self.rows, self._cells())
         )
         caption = f"<caption style='text-align:left;font-weight:bold'>{esc(self.title)}</caption>" if self.title else ""
         return f"<table class='labkit-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None,
-          title: str | None = None) -> Table:
-    """A :class:`Table` of ``rows`` (dicts); ``columns`` picks and orders the keys.
+          title: str | None = None, missing: str = "") -> Table:
+    """A :class:`Table` of ``rows`` (dicts); ``columns`` picks and orders the keys;
+    ``missing`` is shown for ``None``.
 
     Example:
         >>> print(table([{"a": 1, "b": 2}], columns=["b", "a"]))
@@ -62,7 +110,7 @@ def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = Non
         columns = []
         for r in rows:
             columns += [k for k in r if k not in columns]
-    return Table(rows, list(columns), title)
+    return Table(rows, list(columns), title, missing)
 
 
 
