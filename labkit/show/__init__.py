@@ -35,7 +35,7 @@ from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across,
                                      tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
 from labkit.show.progress import progress
-from labkit.show.sizes import gzip_comparison, listed_size_sum, plot_size_ledger, size_ledger
+from labkit.show.sizes import gzip_comparison, listed_size_sum, plot_size_ledger, size_ledger, size_legend
 from labkit.show.style import PALETTE, human_bytes
 from labkit.show.tables import Note, Short, Table, short, table
 from labkit.show.transcripts import Transcript, command, commands, terminal
@@ -52,5 +52,5 @@ __all__ = [
     "layer_label", "link_chain", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
     "progress",
     "scenario", "size_bar", "table", "tar_header_diff", "terminal",
-    "Short", "short", "era_digests", "version_table", "explorer_table",
+    "Short", "short", "era_digests", "version_table", "explorer_table", "size_legend",
 ]

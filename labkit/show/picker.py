@@ -61,7 +61,7 @@ def explorer_table(observations, scenario: str | None = None, number: int = 0) -
         if row["set at build time"] and image is not None:
             image.full += " (set at build time: differs on every build)"
         sizes = (row["size (inspect)"], row["size (docker images)"])
-        shown.append({**row, "case": short(row["case"], 20), "image": image, "run": short(row["run"], 24),
+        shown.append({**row, "case": short(row["case"], 20), "image": image, "run": short(row["run"], 28),
                       "save format": short(row["save format"], 16),
                       "size: inspect / images": None if sizes == (None, None) else
                       " / ".join("—" if s is None else s for s in sizes)})
