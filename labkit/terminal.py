@@ -94,14 +94,37 @@ def programs(line: str) -> list[str]:
         ['docker', 'docker']
     """
     found, expect = [], True
-    words = _words(line)
-    for word in words:
-        if word in _JOINS:
+    for word in _words(_SUBSTITUTION.sub(" ; ", line)):
+        if word in _JOINS or word in ("export", "then", "do", "else"):
             expect = True
         elif expect and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
-            found.append(word)
+            found.append(word.strip(")"))
             expect = False
-    return found
+    return [p for p in found if p]
+
+
+#: ``$(`` starts a command inside a word (``X=$(curl …)``): the word after it is a program.
+_SUBSTITUTION = re.compile(r"\$\(|`")
+#: ``$NAME`` or ``${NAME}`` outside single quotes.
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def unset_variables(todo: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    """Variables the lines read that neither the environment nor an earlier line sets.
+
+    Example:
+        >>> unset_variables(["export X=1", "echo $X ${REGISTRY}/v2 '$NOT_READ'"], {})
+        ['REGISTRY']
+    """
+    environ = os.environ if environ is None else environ
+    known, missing = set(environ), []
+    for line in todo:
+        unquoted = re.sub(r"'[^']*'", "", line)
+        for name in _VARIABLE.findall(unquoted):
+            if name not in known and name not in missing and not name.isdigit():
+                missing.append(name)
+        known.update(re.findall(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=", line))
+    return missing
 
 
 def work_files(line: str, folder: Path) -> dict[str, str]:
@@ -158,12 +181,14 @@ class Session:
         lines: each command with its output.
         varying: engine-made IDs (full and 12-digit) to mark wherever they appear.
         why: empty when live; else one line saying why the recording is shown.
+        stable: IDs a build printed that its recording printed too: the same every run.
     """
 
     source: str
     lines: tuple[Line, ...]
     varying: frozenset[str] = field(default_factory=frozenset)
     why: str = ""
+    stable: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def live(self) -> bool:
@@ -205,12 +230,15 @@ def run(script: str, engine=None, *, folder: str | Path = ".", lesson: str | Non
         why = "no Docker engine answered: this is what the same commands printed on the lab's reference engine"
     elif needs_engine and _cli(eng) is None:
         why = "no docker command here (install the docker CLI): this is what it printed on the reference engine"
+    elif unset_variables(todo):
+        why = ("not set here: " + ", ".join(f"${n}" for n in unset_variables(todo))
+               + " (an earlier step sets it when it runs live); this is the recorded output")
     elif missing:
         why = "not installed here: " + ", ".join(
             f"{p} (apt-get install {PACKAGES.get(p, p)})" for p in missing) + "; this is the recorded output"
     if why:
         return replay(todo, folder, lesson, why)
-    session = _live(todo, eng, folder)
+    session = _live(todo, eng, folder, lesson)
     if os.environ.get(RECORD_ENV) == "1" and lesson:
         recorder = eng or engine_mod.try_connect()
         if recorder is not None:
@@ -225,7 +253,7 @@ def _cli(eng) -> str | None:
         return None
 
 
-def _live(todo: list[str], eng, folder: Path) -> Session:
+def _live(todo: list[str], eng, folder: Path, lesson: str | None) -> Session:
     """Run every line in one POSIX shell, output and errors together, each line's exit status kept."""
     mark = "@@labkit-" + secrets.token_hex(6)
     script = ["exec 2>&1 </dev/null"]
@@ -253,12 +281,25 @@ def _live(todo: list[str], eng, folder: Path) -> Session:
             runs.append(CommandRun(line, int(found.group(2)), found.group(1)))
         else:
             runs.append(CommandRun(line, None, f"(labkit: no answer within {OPERATION_TIMEOUT} s)\n"))
-    _made_up.update(engine_ids(runs))
+    stable = stable_ids(runs, lesson)
+    _made_up.update(engine_ids(runs) - stable)
     out = []
     for r in runs:
         _built.update(built_by(r.command))
         out.append(Line(r, built_now=bool(set(_words(r.command)) & _built) and r.command.startswith("docker save")))
-    return Session(source, tuple(out), frozenset(_made_up))
+    return Session(source, tuple(out), frozenset(_made_up), stable=frozenset(stable))
+
+
+def stable_ids(runs: list[CommandRun], lesson: str | None) -> set[str]:
+    """The IDs in ``runs`` that the recording of the same lines printed too: a build with no
+    date in its config (``FROM scratch`` alone, BuildKit) gives the same ID every time, so
+    it is not shaded as varying."""
+    stable = set()
+    for run in runs:
+        found = _find(run.command, lesson)
+        if found is not None:
+            stable.update(i for i in engine_ids([run]) if i in found[0].get("output", ""))
+    return stable
 
 
 def _words(line: str) -> list[str]:
@@ -317,7 +358,7 @@ def _find(line: str, lesson: str | None) -> tuple[dict, dict] | None:
 
 def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Session:
     """The recorded output of each line, with a note where it is not the learner's."""
-    out, engine, varying = [], {}, set()
+    out, engine, varying, stable = [], {}, set(), set()
     for line in todo:
         found = _find(line, lesson)
         if found is None:
@@ -326,6 +367,7 @@ def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Sessi
             continue
         entry, engine = found
         varying.update(entry.get("varying", ()))
+        stable.update(entry.get("stable", ()))
         notes = [f"your {path} is not the file this was recorded with, so yours may print something else"
                  for path, digest in entry.get("inputs", {}).items()
                  if (folder / path).exists() and digest_path(folder / path) != digest]
@@ -334,12 +376,12 @@ def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Sessi
     source = (f"recorded on Docker {engine.get('version', '?')}"
               + (" with the containerd image store" if engine.get("containerd_store") else "")
               + f" ({engine.get('date', '?')})") if engine else "recorded on no engine (nothing recorded)"
-    return Session(source, tuple(out), frozenset(varying), why)
+    return Session(source, tuple(out), frozenset(varying), why, frozenset(stable))
 
 
 def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) -> Path:
-    """Write the live ``session`` into ``data/terminal/<lesson>.json`` (an entry whose
-    output is unchanged but for what varies keeps its date)."""
+    """Write the live ``session`` into ``data/terminal/<lesson>.json``; the recording's
+    date moves only when something changed beyond what varies from run to run."""
     path = RECORDINGS / f"{lesson}.json"
     data = recording(lesson)
     facts = {"version": _short(eng.facts.version), "package_version": eng.facts.version,
@@ -347,19 +389,18 @@ def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) ->
              "cli": _cli(eng) and Path(_cli(eng)).name}
     if {k: v for k, v in data["engine"].items() if k != "date"} != facts:
         data = {"schema": SCHEMA, "engine": {}, "commands": {}}
-    changed = False
+    changed = not data["engine"]
     for line, item in zip(todo, session.lines):
         entry = {"exit_code": item.run.exit_code, "output": item.run.output,
                  "inputs": work_files(line, folder),
                  "varying": sorted(i for i in session.varying if i in item.run.output),
+                 "stable": sorted(i for i in session.stable if i in item.run.output),
                  "built_now": item.built_now}
-        if not _same(line, data["commands"].get(line), entry):
-            data["commands"][line] = entry
-            changed = True
-    if changed or not data["engine"]:
-        data["engine"] = {**facts, "date": datetime.date.today().isoformat()}
-        RECORDINGS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        changed = changed or not _same(line, data["commands"].get(line), entry)
+        data["commands"][line] = entry        # one run's values throughout: they agree line to line
+    data["engine"] = {**facts, "date": datetime.date.today().isoformat() if changed else data["engine"]["date"]}
+    RECORDINGS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path
 
 
@@ -369,6 +410,7 @@ def _same(line: str, old: dict | None, new: dict) -> bool:
         return False
 
     def text(entry: dict) -> str:
-        return masked(CommandRun(line, entry["exit_code"], entry["output"]), entry.get("varying", ()),
+        return masked(CommandRun(line, entry["exit_code"], entry["output"]),
+                      set(old.get("varying", ())) | set(new["varying"]),
                       built_now=bool(entry.get("built_now")))
     return text(old) == text(new)

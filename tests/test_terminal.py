@@ -41,6 +41,9 @@ def test_lines(script, expected):
     ("truncate -s 1024 a.tar && docker import a.tar x", ["truncate", "docker"]),
     ("echo 'a | b'", ["echo"]),
     ("docker run x 'unbalanced", ["docker"]),
+    ("export UPLOAD=$(curl -s -X POST http://$REGISTRY/v2/ | sed -n 's/x//p')", ["curl", "sed"]),
+    ("DIGEST=sha256:$(sha256sum f | cut -c1-64)", ["sha256sum", "cut"]),
+    ("echo `date`", ["echo", "date"]),
 ])
 def test_programs(line, expected):
     assert terminal.programs(line) == expected
@@ -165,3 +168,21 @@ def test_the_engine_runs_the_learners_own_file(engine, tmp_path, recordings, mon
     recorded = json.loads((recordings / "t.json").read_text())["commands"]
     assert recorded["docker load -i work/t/hello.tar"]["inputs"] == {
         "work/t/hello.tar": terminal.digest_path(tmp_path / "work" / "t" / "hello.tar")}
+
+
+def test_an_id_the_recording_printed_too_is_not_shaded(recordings):
+    build = "DOCKER_BUILDKIT=1 docker build -t s:b ctx"
+    same = "sha256:" + "71de1148337f" * 5 + "f4d1"
+    write_recording(recordings, {build: {"exit_code": 0, "output": f"#3 writing image {same} done\n"}})
+    runs = [terminal.CommandRun(build, 0, f"#3 writing image {same} done\n"),
+            terminal.CommandRun("docker import f x", 0, "sha256:" + "ab" * 32 + "\n")]
+    assert terminal.stable_ids(runs, "t") == {same[7:], same[7:19]}
+
+
+def test_a_cell_that_reads_a_variable_nothing_set_replays(tmp_path, recordings, monkeypatch):
+    monkeypatch.delenv("LABKIT_TEST_UNSET", raising=False)
+    write_recording(recordings, {"echo $LABKIT_TEST_UNSET": {"exit_code": 0, "output": "127.0.0.1:5000\n"}})
+    session = terminal.run("echo $LABKIT_TEST_UNSET", folder=tmp_path)
+    assert not session.live and "$LABKIT_TEST_UNSET" in session.why
+    assert session.lines[0].run.output == "127.0.0.1:5000\n"
+    assert terminal.run("export LABKIT_TEST_UNSET=1\necho $LABKIT_TEST_UNSET", folder=tmp_path).live

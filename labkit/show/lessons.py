@@ -223,7 +223,7 @@ def across(observations, scenario_name: str,
         source = {obs.name: obs.source for obs in engines_}
         rows = [{**row, "source": source[row["engine"]]} for row in rows]
         varying = [*varying, "source"]
-    return Table(rows, varying, title, missing)
+    return Table(rows, varying, title, missing=missing)
 
 
 def _with_full_values(row: dict, case) -> dict:

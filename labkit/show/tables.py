@@ -15,10 +15,14 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from labkit.show.style import PALETTE
+
+#: A whole digest (``sha256:`` and 64 hex digits): a ``short`` table shows its first 12.
+FULL_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
 
 
 class Short(str):
@@ -62,10 +66,25 @@ class Table:
     rows: list[dict[str, Any]]
     columns: list[str] = field(default_factory=list)
     title: str | None = None
+    #: show each whole digest by its first 12 hex digits (the full value on hover).
+    short: bool = False
     missing: str = ""
 
     def _cells(self) -> list[list[str]]:
-        return [[self.missing if r.get(c) is None else str(r.get(c)) for c in self.columns] for r in self.rows]
+        return [[self._text(r.get(c)) for c in self.columns] for r in self.rows]
+
+    def _text(self, value) -> str:
+        text = self.missing if value is None else str(value)
+        found = FULL_DIGEST.fullmatch(text) if self.short and value is not None else None
+        return found.group(1)[:12] if found else text
+
+    def _html_cell(self, value) -> str:
+        text = self._text(value)
+        full = getattr(value, "full", None) or (str(value) if value is not None else text)
+        if full != text:                 # shortened (a ``short`` value, or a short table's digest)
+            return (f"<code title='{html.escape(full)}' style='border-bottom:1px dotted #888'>"
+                    f"{html.escape(text)}</code>")
+        return f"<code>{html.escape(text)}</code>"
 
     def __str__(self) -> str:
         cells = self._cells()
@@ -81,36 +100,36 @@ class Table:
     def _repr_html_(self) -> str:
         esc = html.escape
         head = "".join(f"<th style='text-align:left'>{esc(c)}</th>" for c in self.columns)
-        def cell(raw, text: str) -> str:
-            full = getattr(raw, "full", text)
-            hover = f" title='{esc(full)}'" if full != text else ""
-            return f"<td style='text-align:left'><code{hover}>{esc(text)}</code></td>"
-
         body = "".join(
-            "<tr>" + "".join(cell(r.get(c), v) for c, v in zip(self.columns, row)) + "</tr>"
-            for r, row in zip(self.rows, self._cells())
+            "<tr>" + "".join(f"<td style='text-align:left'>{self._html_cell(r.get(c))}</td>" for c in self.columns)
+            + "</tr>" for r in self.rows
         )
         caption = f"<caption style='text-align:left;font-weight:bold'>{esc(self.title)}</caption>" if self.title else ""
         return f"<table class='labkit-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None,
-          title: str | None = None, missing: str = "") -> Table:
+          title: str | None = None, missing: str = "", *, short: bool = False) -> Table:
     """A :class:`Table` of ``rows`` (dicts); ``columns`` picks and orders the keys;
-    ``missing`` is shown for ``None``.
+    ``missing`` is shown for ``None``; ``short`` shows whole digests by their first 12 hex
+    digits (the full one on hover).
 
     Example:
         >>> print(table([{"a": 1, "b": 2}], columns=["b", "a"]))
         b  a
         -  -
         2  1
+        >>> print(table([{"digest": "sha256:" + "ab" * 32}], short=True))
+        digest
+        ------------
+        abababababab
     """
     rows = [dict(r) for r in rows]
     if columns is None:
         columns = []
         for r in rows:
             columns += [k for k in r if k not in columns]
-    return Table(rows, list(columns), title, missing)
+    return Table(rows, list(columns), title, short=short, missing=missing)
 
 
 
