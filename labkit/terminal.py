@@ -210,7 +210,7 @@ def run(script: str, engine=None, *, folder: str | Path = ".", lesson: str | Non
             f"{p} (apt-get install {PACKAGES.get(p, p)})" for p in missing) + "; this is the recorded output"
     if why:
         return replay(todo, folder, lesson, why)
-    session = _live(todo, eng, folder)
+    session = _live(todo, eng, folder, lesson)
     if os.environ.get(RECORD_ENV) == "1" and lesson:
         recorder = eng or engine_mod.try_connect()
         if recorder is not None:
@@ -225,7 +225,7 @@ def _cli(eng) -> str | None:
         return None
 
 
-def _live(todo: list[str], eng, folder: Path) -> Session:
+def _live(todo: list[str], eng, folder: Path, lesson: str | None) -> Session:
     """Run every line in one POSIX shell, output and errors together, each line's exit status kept."""
     mark = "@@labkit-" + secrets.token_hex(6)
     script = ["exec 2>&1 </dev/null"]
@@ -253,12 +253,24 @@ def _live(todo: list[str], eng, folder: Path) -> Session:
             runs.append(CommandRun(line, int(found.group(2)), found.group(1)))
         else:
             runs.append(CommandRun(line, None, f"(labkit: no answer within {OPERATION_TIMEOUT} s)\n"))
-    _made_up.update(engine_ids(runs))
+    _made_up.update(engine_ids(runs) - stable_ids(runs, lesson))
     out = []
     for r in runs:
         _built.update(built_by(r.command))
         out.append(Line(r, built_now=bool(set(_words(r.command)) & _built) and r.command.startswith("docker save")))
     return Session(source, tuple(out), frozenset(_made_up))
+
+
+def stable_ids(runs: list[CommandRun], lesson: str | None) -> set[str]:
+    """The IDs in ``runs`` that the recording of the same lines printed too: a build with no
+    date in its config (``FROM scratch`` alone, BuildKit) gives the same ID every time, so
+    it is not shaded as varying."""
+    stable = set()
+    for run in runs:
+        found = _find(run.command, lesson)
+        if found is not None:
+            stable.update(i for i in engine_ids([run]) if i in found[0].get("output", ""))
+    return stable
 
 
 def _words(line: str) -> list[str]:

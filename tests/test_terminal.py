@@ -165,3 +165,12 @@ def test_the_engine_runs_the_learners_own_file(engine, tmp_path, recordings, mon
     recorded = json.loads((recordings / "t.json").read_text())["commands"]
     assert recorded["docker load -i work/t/hello.tar"]["inputs"] == {
         "work/t/hello.tar": terminal.digest_path(tmp_path / "work" / "t" / "hello.tar")}
+
+
+def test_an_id_the_recording_printed_too_is_not_shaded(recordings):
+    build = "DOCKER_BUILDKIT=1 docker build -t s:b ctx"
+    same = "sha256:" + "71de1148337f" * 5 + "f4d1"
+    write_recording(recordings, {build: {"exit_code": 0, "output": f"#3 writing image {same} done\n"}})
+    runs = [terminal.CommandRun(build, 0, f"#3 writing image {same} done\n"),
+            terminal.CommandRun("docker import f x", 0, "sha256:" + "ab" * 32 + "\n")]
+    assert terminal.stable_ids(runs, "t") == {same[7:], same[7:19]}
