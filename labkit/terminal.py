@@ -158,12 +158,14 @@ class Session:
         lines: each command with its output.
         varying: engine-made IDs (full and 12-digit) to mark wherever they appear.
         why: empty when live; else one line saying why the recording is shown.
+        stable: IDs a build printed that its recording printed too: the same every run.
     """
 
     source: str
     lines: tuple[Line, ...]
     varying: frozenset[str] = field(default_factory=frozenset)
     why: str = ""
+    stable: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def live(self) -> bool:
@@ -253,12 +255,13 @@ def _live(todo: list[str], eng, folder: Path, lesson: str | None) -> Session:
             runs.append(CommandRun(line, int(found.group(2)), found.group(1)))
         else:
             runs.append(CommandRun(line, None, f"(labkit: no answer within {OPERATION_TIMEOUT} s)\n"))
-    _made_up.update(engine_ids(runs) - stable_ids(runs, lesson))
+    stable = stable_ids(runs, lesson)
+    _made_up.update(engine_ids(runs) - stable)
     out = []
     for r in runs:
         _built.update(built_by(r.command))
         out.append(Line(r, built_now=bool(set(_words(r.command)) & _built) and r.command.startswith("docker save")))
-    return Session(source, tuple(out), frozenset(_made_up))
+    return Session(source, tuple(out), frozenset(_made_up), stable=frozenset(stable))
 
 
 def stable_ids(runs: list[CommandRun], lesson: str | None) -> set[str]:
@@ -329,7 +332,7 @@ def _find(line: str, lesson: str | None) -> tuple[dict, dict] | None:
 
 def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Session:
     """The recorded output of each line, with a note where it is not the learner's."""
-    out, engine, varying = [], {}, set()
+    out, engine, varying, stable = [], {}, set(), set()
     for line in todo:
         found = _find(line, lesson)
         if found is None:
@@ -338,6 +341,7 @@ def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Sessi
             continue
         entry, engine = found
         varying.update(entry.get("varying", ()))
+        stable.update(entry.get("stable", ()))
         notes = [f"your {path} is not the file this was recorded with, so yours may print something else"
                  for path, digest in entry.get("inputs", {}).items()
                  if (folder / path).exists() and digest_path(folder / path) != digest]
@@ -346,12 +350,12 @@ def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Sessi
     source = (f"recorded on Docker {engine.get('version', '?')}"
               + (" with the containerd image store" if engine.get("containerd_store") else "")
               + f" ({engine.get('date', '?')})") if engine else "recorded on no engine (nothing recorded)"
-    return Session(source, tuple(out), frozenset(varying), why)
+    return Session(source, tuple(out), frozenset(varying), why, frozenset(stable))
 
 
 def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) -> Path:
-    """Write the live ``session`` into ``data/terminal/<lesson>.json`` (an entry whose
-    output is unchanged but for what varies keeps its date)."""
+    """Write the live ``session`` into ``data/terminal/<lesson>.json``; the recording's
+    date moves only when something changed beyond what varies from run to run."""
     path = RECORDINGS / f"{lesson}.json"
     data = recording(lesson)
     facts = {"version": _short(eng.facts.version), "package_version": eng.facts.version,
@@ -359,19 +363,18 @@ def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) ->
              "cli": _cli(eng) and Path(_cli(eng)).name}
     if {k: v for k, v in data["engine"].items() if k != "date"} != facts:
         data = {"schema": SCHEMA, "engine": {}, "commands": {}}
-    changed = False
+    changed = not data["engine"]
     for line, item in zip(todo, session.lines):
         entry = {"exit_code": item.run.exit_code, "output": item.run.output,
                  "inputs": work_files(line, folder),
                  "varying": sorted(i for i in session.varying if i in item.run.output),
+                 "stable": sorted(i for i in session.stable if i in item.run.output),
                  "built_now": item.built_now}
-        if not _same(line, data["commands"].get(line), entry):
-            data["commands"][line] = entry
-            changed = True
-    if changed or not data["engine"]:
-        data["engine"] = {**facts, "date": datetime.date.today().isoformat()}
-        RECORDINGS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        changed = changed or not _same(line, data["commands"].get(line), entry)
+        data["commands"][line] = entry        # one run's values throughout: they agree line to line
+    data["engine"] = {**facts, "date": datetime.date.today().isoformat() if changed else data["engine"]["date"]}
+    RECORDINGS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path
 
 
@@ -381,6 +384,7 @@ def _same(line: str, old: dict | None, new: dict) -> bool:
         return False
 
     def text(entry: dict) -> str:
-        return masked(CommandRun(line, entry["exit_code"], entry["output"]), entry.get("varying", ()),
+        return masked(CommandRun(line, entry["exit_code"], entry["output"]),
+                      set(old.get("varying", ())) | set(new["varying"]),
                       built_now=bool(entry.get("built_now")))
     return text(old) == text(new)

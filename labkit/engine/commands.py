@@ -128,7 +128,7 @@ def engine_ids(runs: Iterable[CommandRun]) -> set[str]:
 
 
 def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
-                  sizes_vary: bool = False) -> list[tuple[int, int, str]]:
+                  sizes_vary: bool = False, stable: Iterable[str] = ()) -> list[tuple[int, int, str]]:
     """Where ``run.output`` differs on every run: ``(start, end, kind)`` spans, sorted and
     disjoint; ``kind`` is ``"value"`` (a different value each run) or ``"time"`` (a
     duration, printed only sometimes).
@@ -140,6 +140,8 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
             ``docker save`` listing hold its date.
         sizes_vary: the sizes ``docker images`` lists count the config, whose length
             follows the build's date (the containerd image store).
+        stable: IDs known to be the same on every run (a build whose config holds no
+            date), not marked even where a pattern would take them for made-up ones.
 
     Example:
         >>> run = CommandRun("docker run --rm lab/x", 125,
@@ -153,9 +155,9 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         >>> masked(CommandRun("docker run", 125, run.output.splitlines(True)[1] + "no user\\n"))
         'no user\\n'
     """
-    text, spans = run.output, []
+    text, spans, stable = run.output, [], set(stable)
     for pattern in ENGINE_ID_PATTERNS:
-        spans += [m.span(1) for m in pattern.finditer(text)]
+        spans += [m.span(1) for m in pattern.finditer(text) if m.group(1) not in stable]
     for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
     for ident in sorted({i for i in ids if i}, key=len, reverse=True):

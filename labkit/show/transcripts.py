@@ -172,6 +172,7 @@ def terminal(cell: str, engine=None) -> Transcript:
         hello
     """
     session = terminal_mod.run(cell, engine)
-    steps = tuple(Step(line.run, tuple(varying_spans(line.run, session.varying, built_now=line.built_now)),
-                       line.note) for line in session.lines)
+    steps = tuple(Step(line.run, tuple(varying_spans(line.run, session.varying, built_now=line.built_now,
+                                                     stable=session.stable)), line.note)
+                  for line in session.lines)
     return Transcript(session.source, (("", steps),), session.why)
