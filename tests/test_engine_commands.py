@@ -43,3 +43,13 @@ def test_docker_run_detached_prints_a_container_id_that_varies():
 def test_a_64_digit_line_inside_other_text_is_not_an_id():
     run = CommandRun("docker save x | tar -t", 0, "blobs/sha256/" + "ab" * 32 + "\n")
     assert masked(run) == run.output
+
+
+def test_a_buildkit_line_printed_only_sometimes_is_marked_to_go_whole():
+    from labkit.engine.commands import CommandRun, masked, varying_spans
+    with_partial = "#2 [internal] load .dockerignore\n#2 transferring context:\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    without = "#2 [internal] load .dockerignore\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    runs = [CommandRun("DOCKER_BUILDKIT=1 docker build -t x .", 0, text) for text in (with_partial, without)]
+    spans = varying_spans(runs[0])
+    assert (33, 58, "time") in spans
+    assert masked(runs[0]) == masked(runs[1])

@@ -173,7 +173,11 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
     marked = [(a, b, "value") for a, b in spans]
     if "docker build" in run.command or "buildx" in run.command:
         # BuildKit numbers its steps as it meets them, and that order varies from run to run
-        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)]
+        partial = buildkit_partial_lines(text)      # printed only sometimes: removed whole
+        marked = [m for m in marked if not any(a <= m[0] < b for a, b in partial)]
+        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)
+                   if not any(a <= m.start() < b for a, b in partial)]
+        marked += [(a, b, "time") for a, b in partial]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
     marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
@@ -207,6 +211,28 @@ def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
         out += [run.output[last:start], VARIES if kind == "value" else ""]
         last = end
     return buildkit_canonical(PADDING.sub("  ", "".join(out + [run.output[last:]])))
+
+
+def buildkit_partial_lines(text: str) -> list[tuple[int, int]]:
+    """Spans (each with its line break) of BuildKit progress lines printed while a sub-step
+    was still running, whenever a later line of the same step repeats them with more:
+    ``#2 transferring context:`` before ``#2 transferring context: 2B done`` comes or not,
+    depending on timing.
+
+    Example:
+        >>> text = "#2 transferring context:\\n#2 transferring context: 2B done\\n#2 DONE 0.0s\\n"
+        >>> [text[a:b] for a, b in buildkit_partial_lines(text)]
+        ['#2 transferring context:\\n']
+    """
+    lines, spans, start = text.splitlines(keepends=True), [], 0
+    for i, line in enumerate(lines):
+        bare = line.rstrip("\n")
+        match = BUILDKIT_STEP.match(bare)
+        if match and any(later.startswith(bare) and later.rstrip("\n") != bare
+                         for later in lines[i + 1:] if later.startswith(f"#{match.group(1)} ")):
+            spans.append((start, start + len(line)))
+        start += len(line)
+    return spans
 
 
 def buildkit_canonical(text: str) -> str:
