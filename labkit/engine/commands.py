@@ -46,6 +46,23 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
     r"(?m)^([0-9a-f]{64})$",                                      # docker run -d: the container
 )]
+#: The platform Docker detects for the machine it runs on names the processor's feature
+#: level (``linux/amd64/v3`` on one machine, ``/v4`` on the next): it follows the machine.
+HOST_PLATFORM_RE = r"detected host platform \((linux/[a-z0-9]+(?:/v\d+)?)\)"
+HOST_PLATFORM = re.compile(HOST_PLATFORM_RE)
+
+
+def machine_neutral(text: str) -> str:
+    """``text`` with what follows the machine rather than the engine masked: the detected
+    host platform's feature level.
+
+    Example:
+        >>> machine_neutral("does not match the detected host platform (linux/amd64/v4) and")
+        'does not match the detected host platform (<varies>) and'
+    """
+    return HOST_PLATFORM.sub(f"detected host platform ({VARIES})", text)
+
+
 #: Text that differs on every run wherever it appears.
 ALWAYS_VARIES = [re.compile(p) for p in (
     r"\b(?:Less than a second|About a minute|About an hour|\d+ (?:second|minute|hour|day|week|"
@@ -53,6 +70,7 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+    HOST_PLATFORM_RE,                                             # the machine's CPU level, not the engine's
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
 #: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
