@@ -147,6 +147,29 @@ def across_rows(observations: Sequence[Observation], scenario: str,
     return rows_, varying, same
 
 
+def engine_rows(observations: Sequence[Observation], scenario: str,
+                cells: dict[str, tuple[str, str]]) -> list[dict]:
+    """One row per engine (so another engine is one more row): ``engine``, then each
+    ``label`` of ``cells`` with the value of ``(case, column)`` (``None`` where that
+    engine has no such case).
+
+    Example:
+        >>> from labkit import observe
+        >>> rows_ = engine_rows(observe.recorded(), "empty-dockerfile",
+        ...                     {"BuildKit": ("buildkit", "image"), "legacy": ("legacy", "image")})
+        >>> rows_[0]["engine"], rows_[0]["BuildKit"]
+        ('20.10.5', '71de1148337f')
+    """
+    rows_ = []
+    for obs in observations:
+        if scenario not in obs.results:
+            continue
+        cases = obs.results[scenario].cases
+        rows_.append({"engine": obs.name, **{label: case_value(cases[case], column) if case in cases else None
+                                             for label, (case, column) in cells.items()}})
+    return rows_
+
+
 def layer_headers(observation: Observation, scenario: str = "hello-legacy") -> dict:
     """The tar header of the hello file in the layer the engine saved (first member)."""
     headers = observation[scenario].main.extra.get("layer_tar_headers") or []

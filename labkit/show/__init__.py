@@ -32,7 +32,7 @@ from labkit.binder import BinderBadge, binder_badge, binder_url
 from labkit.show.classroom import class_plot, class_table
 from labkit.show.documents import Document, document
 from labkit.show.hexdump import Hexdump, hexdump
-from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across, case_value, comparison,
+from labkit.show.lessons import (BUILD_TIME_MARK, DIFFERS, ScenarioView, across, by_engine, case_value, comparison,
                                      engines, header_diff, image, link_chain, mode_banner, predicted_ids, scenario,
                                      tar_header_diff)
 from labkit.show.plots import figure, hello_sizes, plot_layers, plot_sizes
@@ -49,7 +49,7 @@ __all__ = [
     "BINDER_SETTINGS", "BUILD_TIME_MARK", "DIFFERS", "PALETTE", "BinderBadge", "Note", "ScenarioView", "Table",
     "Transcript", "Hexdump", "hexdump", "class_plot", "class_table", "command", "commands", "Document", "document", "gzip_comparison", "listed_size_sum",
     "plot_size_ledger", "size_ledger",
-    "across", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
+    "across", "by_engine", "binder_badge", "binder_url", "case_value", "comparison", "engine_picker",
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
     "layer_label", "link_chain", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
     "progress",

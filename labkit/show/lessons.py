@@ -22,7 +22,7 @@ from labkit import compare, engine as engine_mod, machine, observe, oci
 from labkit.compare import BUILD_TIME_MARK, case_value
 from labkit.show.tables import Note, Short, Table, short, table
 
-__all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "case_value", "comparison", "engines",
+__all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "by_engine", "case_value", "comparison", "engines",
            "header_diff", "image", "mode_banner", "predicted_ids", "scenario", "tar_header_diff"]
 
 
@@ -234,6 +234,22 @@ def _with_full_values(row: dict, case) -> dict:
             out[column] = Short(out[column])
             out[column].full = full
     return out
+
+
+def by_engine(observations, scenario_name: str, cells: dict[str, tuple[str, str]],
+              title: str | None = None) -> Table:
+    """One scenario as a cross-version table with one row per engine: each column
+    ``label`` shows ``(case, column)`` of that engine's result (columns as in
+    :func:`scenario`; "—" where an engine has no such case).
+
+    Example:
+        >>> from labkit import observe
+        >>> t = by_engine(observe.recorded(), "empty-dockerfile", {"BuildKit makes": ("buildkit", "image")})
+        >>> [row["engine"] for row in t.rows][:2], t.rows[0]["BuildKit makes"]
+        (['20.10.5', '20.10.24'], '71de1148337f')
+    """
+    rows = compare.engine_rows(observations, scenario_name, cells)
+    return table(rows, ["engine", *cells], title or f"{scenario_name}, one row per engine")
 
 
 def comparison(observations, scenario: str | None = None) -> Table:
