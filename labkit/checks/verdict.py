@@ -68,7 +68,7 @@ def not_verified(exercise: str, reason: str, reading: str, hint: str | None = No
     """
     remember(exercise, verified=False)
     return Verdict(exercise, None, f"Not built here: {reason}. {reading} Recorded as unverified, not as "
-                   "passed: check it again where an engine answers.", hint, unverified=True)
+                   "passed: check it again where it can be built and run.", hint, unverified=True)
 
 
 def unanswered(exercise: str, what: str) -> Verdict:
