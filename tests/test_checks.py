@@ -295,6 +295,27 @@ def test_04_2_wants_the_path_and_the_format(tmp_path):
     assert docker_versions.format_name("OCI") == "oci-layout" and docker_versions.format_name("Docker") == "docker-archive"
 
 
+@pytest.mark.engine
+def test_04_2_judges_this_engines_own_save(engine, tmp_path, progress_file, monkeypatch):
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    mine = oci.Image([[oci.Entry.file("hello", TINY, mode=0o755)]], cmd=["/hello"],
+                     architecture=engine.facts.arch or "amd64")
+    engine.load(mine.write(tmp_path / "hello.tar", tag="labkit-test-04-2:mine"))
+    (tmp_path / "work" / "04").mkdir(parents=True)
+    try:
+        saved = engine.save("labkit-test-04-2:mine", tmp_path / "work" / "04" / "mine.tar")
+    finally:
+        engine.remove("labkit-test-04-2:mine")
+    right = "oci-layout" if engine.facts.major >= 25 else "docker-archive"
+    wrong = "docker-archive" if right == "oci-layout" else "oci-layout"
+    for answer in ((saved, right), (str(saved), right.upper().replace("-", " ")), (right, saved)):
+        verdict = checks.check_04_2(answer)
+        assert verdict.passed, verdict
+    assert checks.check_04_2((saved, wrong)).passed is False
+    labkit_written = mine.write(tmp_path / "work" / "04" / "labkit.tar")
+    assert "not by docker save" in checks.check_04_2((labkit_written, "docker-archive")).message
+
+
 @pytest.mark.parametrize("spelling, name", [
     ("oci-layout", "oci-layout"), (" OCI-Layout ", "oci-layout"), ("OCI layout", "oci-layout"),
     ("oci_layout", "oci-layout"), ("OCI image layout", "oci-layout"), ("OCI", "oci-layout"),

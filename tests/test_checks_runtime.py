@@ -73,6 +73,30 @@ FIXES = [
      {"user": "65534"}, True, ["says amd64 for an aarch64 program", "warns"]),
     ("both, labelled arm64", [[_hello(0o755, data=hello.tiny_elf(b"hi\n", arch="aarch64"))]],
      {"user": "65534", "architecture": "arm64"}, True, []),
+    # how the runtime finds the command: a string is one word, PATH is the image's or the default
+    ("cmd as one string", [[_hello(0o755)]], {"user": "65534", "cmd": "/hello"}, True, ["uid 65534"]),
+    ("a string with an argument", [[_hello(0o755)]], {"user": "65534", "cmd": "/hello x"}, False,
+     ["there is no /hello x in the image"]),
+    ("found on the image's PATH", [[oci.Entry.dir("bin"), _hello(0o755, "bin/hello")]],
+     {"user": "65534", "cmd": ["hello"], "env": ["PATH=/bin"]}, True, []),
+    ("not on the image's PATH", [[oci.Entry.dir("opt"), _hello(0o755, "opt/hello")]],
+     {"user": "65534", "cmd": ["hello"], "env": ["PATH=/bin"]}, False, ["the image's PATH, /bin"]),
+    ("found on the default PATH", [[oci.Entry.dir("usr"), oci.Entry.dir("usr/local"), oci.Entry.dir("usr/local/bin"),
+                                    _hello(0o755, "usr/local/bin/hello")]],
+     {"user": "65534", "cmd": ["hello"]}, True, []),
+    ("default PATH has no /opt", [[oci.Entry.dir("opt"), _hello(0o755, "opt/hello")]],
+     {"user": "65534", "cmd": ["hello"]}, False, ["Docker's default PATH"]),
+    ("a relative path from WorkingDir", [[oci.Entry.dir("app"), _hello(0o755, "app/hello")]],
+     {"user": "65534", "cmd": ["./hello"], "workdir": "/app"}, True, []),
+    ("entrypoint and cmd", [[_hello(0o755)]], {"user": "65534", "entrypoint": ["/hello"], "cmd": ["x"]}, True, []),
+    ("entrypoint as one string", [[_hello(0o755)]], {"user": "65534", "entrypoint": "/hello", "cmd": None}, True, []),
+    ("a hard link to the program", [[_hello(0o755, "a.out"), oci.Entry.hardlink("hello", "a.out")]],
+     {"user": "65534"}, True, []),
+    ("a dangling link", [[oci.Entry.symlink("hello", "gone")]], {"user": "65534"}, False,
+     ["symbolic link to gone, which is not there"]),
+    ("a user number another passwd lacks", [_accounts(b"root:x:0:0::/:/x\n") + [_hello(0o755)]],
+     {"user": "65534"}, True, ["uid 65534"]),
+    ("the user as a JSON number", [[_hello(0o755)]], {"user": 65534}, False, ["cannot unmarshal number"]),
 ]
 
 
@@ -113,16 +137,17 @@ def test_03_2_agrees_with_the_engine(engine, tmp_path, progress_file):
             continue
         slug = re.sub(r"[^a-z0-9]+", "-", name)
         tag = f"labkit-test-02-5:{slug}"
-        path = oci.Image(layers, **{"cmd": ["/hello"], **kwargs}).write(tmp_path / f"{slug}.tar", tag=tag)
-        assert engine.docker(["load", "-i", str(path)]).exit_code == 0
+        path = oci.Image(layers, **{"cmd": ["/hello"], **kwargs}).write(tmp_path / "work" / f"{slug}.tar", tag=tag)
+        loaded = engine.docker(["load", "-i", str(path)])
         engine.remember(tag)
         try:
-            run = engine.docker(["run", "--rm", "--network", "none", tag])
+            run = engine.docker(["run", "--rm", "--network", "none", tag]) if loaded.exit_code == 0 else loaded
         finally:
             engine.remove(tag)
         starts = run.exit_code == 0 and run.output.startswith("Hello")
         expected = True if name == "root is not a fix" else passed
         assert starts is expected, f"{name}: {run.output}"
+        assert checks.check_03_2(path).passed is passed, name          # the rules, no engine (as the fixture sets)
 
 
 # --- 03.3: ENTRYPOINT + CMD -----------------------------------------------------------------
@@ -196,3 +221,31 @@ def test_03_3_wants_your_own_image(tmp_path):
     path = oci.Image([[oci.Entry.file("busybox", b"x", mode=0o755)]], cmd=["/busybox"]).write(tmp_path / "x.tar")
     assert "not under work/" in checks.check_03_3(path).message
     assert "nothing at" in checks.check_03_3(tmp_path / "work" / "none.tar").message
+
+
+@pytest.mark.engine
+def test_03_3_agrees_with_the_engine(engine, tmp_path, progress_file, monkeypatch):
+    """Each image really prints what the checker says, with and without the engine:
+    the rules' verdict (no engine) and the engine's are the same, and both are what
+    `docker run IMG` and `docker run IMG you` print."""
+    if engine.facts.arch != "amd64":
+        pytest.skip("the table's busybox is the x86_64 one")
+    for name, kwargs, extra, passed, _ in GREETINGS:
+        path = _greet(tmp_path, name, kwargs, extra)
+        tag = f"labkit-test-03-3:{re.sub(r'[^a-z0-9]+', '-', name)}"
+        loaded = engine.docker(["load", "-i", str(path)])
+        engine.remember(tag)
+        try:
+            runs = [engine.docker(["run", "--rm", "--network", "none", tag, *args]) for args in ([], ["you"])]
+        finally:
+            engine.remove(tag)
+        really = loaded.exit_code == 0 and [r.exit_code == 0 and r.output.strip() for r in runs] == [
+            "hello world", "hello you"]
+        assert really is passed, f"{name}: {[r.output for r in runs]}"
+        by_rules = checks.check_03_3(path)
+        monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+        on_engine = checks.check_03_3(path)
+        monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
+        assert by_rules.passed is passed and on_engine.passed is passed, (name, str(by_rules), str(on_engine))
+        assert "really ran" in on_engine.message or "Both really ran" in on_engine.message or not passed
+

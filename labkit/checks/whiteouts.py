@@ -192,12 +192,18 @@ def check_05_4(path) -> Verdict:
         return verdict("05.4", False, f"The marker is right, but /data holds {_listed(view)}, not new.txt alone.",
                        "the second layer: data/.wh..wh..opq and data/new.txt, nothing else in data/")
     if markers:
-        return verdict("05.4", False, f"{markers[0]} is an opaque marker for /{posixpath.dirname(markers[0]) or ''}: "
-                       "it hides what the lower layers put in that folder, not in /data.",
-                       "labkit.oci.Entry.opaque(\"data\")")
+        folder = "/" + posixpath.dirname(markers[0])
+        return verdict("05.4", False, f"{markers[0]} is an opaque marker for the folder {folder}, not for /data"
+                       + (" (and at the top of a layer, overlay2 ignores it: Docker 20.10.24 still shows the lower "
+                          "layer's files)" if folder == "/" else "") + ".", "labkit.oci.Entry.opaque(\"data\")")
     if near:
         return verdict("05.4", False, f"{near[0]} is not the marker: its name is exactly .wh..wh..opq.",
                        "labkit.oci.Entry.opaque(\"data\")")
+    if any(e.whiteout and e.target == "data" for e in upper) and any(e.path.startswith("data/") for e in upper):
+        return verdict("05.4", False, "Docker refuses this layer: it whites out data (.wh.data) and writes into data/ "
+                       "in the same layer. The overlay2 store turns .wh.data into a whiteout device, then cannot "
+                       "write under it (Docker 20.10.24: \"open /data/new.txt: not a directory\").",
+                       "labkit.oci.Entry.opaque(\"data\") instead of Entry.whiteout(\"data\")")
     if view == ["data/new.txt"]:
         how = ("a whiteout of the whole folder (.wh.data) and a new one" if any(
             e.whiteout and e.target == "data" for e in upper) else
