@@ -86,18 +86,24 @@ def test_00_1_compares_with_the_actual_mode(monkeypatch):
 
 
 def test_02_1_own_tiny_hello(tmp_path):
-    assert checks.check_02_1(tmp_path / "none").passed is False
-    (tmp_path / "text").write_text("hello")
-    assert "not an ELF" in checks.check_02_1(tmp_path / "text").message
-    hello.build("tiny", tmp_path / "default")
-    assert "default message" in checks.check_02_1(tmp_path / "default").message
-    hello.build("tiny", tmp_path / "mine", message=b"mine\n")
-    assert checks.check_02_1(tmp_path / "mine").passed
+    work = tmp_path / "work"
+    work.mkdir()
+    assert checks.check_02_1(work / "none").passed is False
+    (work / "text").write_text("hello")
+    assert "not an ELF" in checks.check_02_1(work / "text").message
+    hello.build("tiny", work / "default")
+    assert "default message" in checks.check_02_1(work / "default").message
+    hello.build("tiny", work / "mine", message=b"mine\n")
+    assert checks.check_02_1(work / "mine").passed
 
 
 
 def test_02_2_layer_floor_function():
     assert checks.check_02_2(lambda n: 512 + (n + 511) // 512 * 512 + 1024).passed
+    assert checks.check_02_2(lambda n: float(512 + -(-n // 512) * 512 + 1024)).passed       # another way, a float
+    assert checks.check_02_2(lambda n: np.int64(1536 + 512 * ((n + 511) >> 9))).passed     # numpy, a shift
+    assert "not a number of bytes" in checks.check_02_2(lambda n: print(n)).message
+    assert "over 5 seconds" in checks.check_02_2(lambda n: sum(1 for _ in iter(int, 1))).message
     assert checks.check_02_2(lambda n: 512 + n + 1024).passed is False
     assert "512 bytes fill exactly one block" in checks.check_02_2(
         lambda n: 512 + (n // 512 + 1) * 512 + 1024).hint
@@ -155,14 +161,16 @@ def test_a_wrong_kind_of_answer_is_a_verdict_not_a_traceback(exercise, progress_
 
 
 def test_02_1_a_broken_elf_is_a_verdict(tmp_path, progress_file):
-    broken = tmp_path / "hello"
+    (tmp_path / "work").mkdir()
+    broken = tmp_path / "work" / "hello"
     broken.write_bytes(b"\x7fELF" + bytes(12))
     verdict = checks.check_02_1(broken)
     assert verdict.passed is False and "could not read" in verdict.message
 
 
 @pytest.mark.parametrize("answer, passed", [
-    ("b", True), (" B ", True), ("a", False), ("c", False), ("d", False), (2, False)])
+    ("b", True), (" B ", True), ("a", False), ("c", False), ("d", False), (2, False),
+    ("b) one program and the JSON that names it", True), ("(a) a distribution", False)])
 def test_00_2_least_an_image_needs(answer, passed):
     assert checks.check_00_2(answer).passed is passed
 
@@ -193,10 +201,14 @@ def test_00_2_takes_the_letter_however_it_is_written(answer, passed):
 
 
 def test_02_1_wants_the_tiny_hello_not_any_static_program(tmp_path):
+    (tmp_path / "work").mkdir()
     if os.path.exists("/bin/busybox"):                    # Debian's busybox-static: static, not ours
-        verdict = checks.check_02_1("/bin/busybox")
+        theirs = tmp_path / "work" / "busybox"
+        theirs.write_bytes(open("/bin/busybox", "rb").read())
+        verdict = checks.check_02_1(theirs)
         assert verdict.passed is False and "not labkit's tiny hello" in verdict.message, verdict
-    mine = hello.build("tiny", tmp_path / "mine", message=b"mine\n")
+        assert "not under work/" in checks.check_02_1("/bin/busybox").message
+    mine = hello.build("tiny", tmp_path / "work" / "mine", message=b"mine\n")
     assert checks.check_02_1(mine).passed
 
 

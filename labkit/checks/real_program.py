@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import platform
+import re
 
 from labkit.checks.runtime import Fault, Rootfs, start
 from labkit.checks.verdict import Verdict, in_work, inspect_answer, text_answer, unanswered, verdict
@@ -31,6 +32,9 @@ def check_03_1(interpreter) -> Verdict:
     if failed:
         return failed
     answer = answer.strip().strip("\"'`")
+    if " " in answer:                          # "the loader /lib64/ld-linux-x86-64.so.2": its path
+        paths = re.findall(r"/[\w./+-]+", answer)
+        answer = paths[0].rstrip(".") if len(paths) == 1 else answer
     here = platform.machine().lower().replace("arm64", "aarch64").replace("amd64", "x86_64")
     accepted = {LOADERS["x86_64"][0], LOADERS.get(here, LOADERS["x86_64"])[0]}
     if answer in {LOADERS["x86_64"][1], LOADERS.get(here, LOADERS["x86_64"])[1]}:
