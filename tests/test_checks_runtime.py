@@ -20,6 +20,41 @@ def progress_file(tmp_path, monkeypatch):
     return path
 
 
+# --- 03.1: the loader --------------------------------------------------------------------
+@pytest.mark.parametrize("answer, passed, says", [
+    ("/lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    ("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", False, "exactly the path the program names"),
+    ("  /lib64/ld-linux-x86-64.so.2\n", True, "PT_INTERP"),
+    ("ld-linux-x86-64.so.2", False, "full path"),
+    ("libc.so.6", False, "libc is missing too"),
+    ("/lib/ld-musl-x86_64.so.1", False, "musl"),
+    ("/bin/sh", False, "not what the dynamic hello asks for"),
+    ("the loader, /lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    (b"/lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    ("`/lib64/ld-linux-x86-64.so.2`", True, "PT_INTERP"),
+    (64, False, "is a number"),
+])
+def test_03_1_interpreter(answer, passed, says):
+    verdict = checks.check_03_1(answer)
+    assert verdict.passed is passed and says in verdict.message
+
+
+def test_03_1_accepts_this_machines_own_loader(monkeypatch):
+    import platform
+
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert checks.check_03_1("/lib/ld-linux-aarch64.so.1").passed
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    verdict = checks.check_03_1("/lib/ld-linux-aarch64.so.1")
+    assert verdict.passed is False and "another processor" in verdict.message
+
+
+def test_03_1_wants_the_path_the_program_names():
+    assert checks.check_03_1("/lib64/ld-linux-x86-64.so.2").passed
+    verdict = checks.check_03_1("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    assert verdict.passed is False and "exactly the path the program names" in verdict.message
+
+
 # --- 02.5: the image that fails twice (no exec bit, USER nobody without /etc/passwd) ---------
 PASSWD = b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
 GROUP = b"root:x:0:\nnogroup:x:65534:nobody\n"
