@@ -120,10 +120,11 @@ def test_02_2_layer_floor_function():
     (2, False, "today's Docker shows: COPY and CMD"),
     (1, False, "Not even a build with today's Docker shows one row"),
     ("3", True, "Three"),                # typed as text: its meaning is plain
+    ("Three", True, "Three"), ("two", False, "today's Docker shows"),
     ("3 rows", True, "Three"),
     ("2", False, "today's Docker shows"),
     (True, False, "truth value"),
-    ("three", False, "not a number"),
+    ("a few", False, "not a number"),
     (4, False, "Not 4"),
 ])
 def test_dd_1_history_rows_of_docker_1_4(answer, passed, says):
@@ -187,6 +188,8 @@ def test_00_2_least_an_image_needs(answer, passed):
     # other tools' names: Go's archive/tar, GNU tar's listing, free text
     ("Mode, Uname, Gname", True), ("mode and owner/group", True), ("the mode and the owner names", True),
     (b"mode uname gname", True), ("mode, uname, gname, ModTime", False), ({"mode": 1, "uname": 2, "gname": 3}, True),
+    ("mode; the owner name fields (so the checksum too)", True), ("Mode + Uname/Gname", True),
+    ("mode, owner id", False), ("mode, colour", False),
     ([1, 2], False)])
 def test_04_1_header_fields(answer, passed):
     assert checks.check_04_1(answer).passed is passed
@@ -221,6 +224,10 @@ def test_02_1_wants_the_tiny_hello_not_any_static_program(tmp_path):
     (np.bool_(True), True, "config"), ("True", True, "config"), (" yes ", True, "config"),
     (False, False, "does change"), ("no", False, "does change"),
     ("maybe", False, "neither True nor False"), (1, False, "neither True nor False"),
+    # judged by meaning: the exercise's own words, a "not" before them
+    ("It would differ", True, "config"), ("the image ID stays identical", False, "does change"),
+    ("it does not stay the same", True, "config"), ("Nope, same ID", False, "does change"),
+    ("changes? no, the same", False, "neither True nor False"),     # both: say which
 ])
 def test_01_1_created_is_in_the_id(answer, passed, says):
     verdict = checks.check_01_1(answer)
@@ -241,6 +248,7 @@ def test_01_1_created_is_in_the_id(answer, passed, says):
     (oci.SCHEMA1_EMPTY_GZIP_DIGEST, False, "gzipped"),
     ("sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1", False, "BuildKit's gzipped"),
     ("sha512:" + hashlib.sha512(bytes(10240)).hexdigest(), False, "sha512"),
+    ("Sha_256:" + TAR_EMPTY[7:], False, "it is written sha256, not sha_256"),
     ("sha256:1234", False, "not a sha256 digest"),
     (10240, False, "is a number"),
 ])
@@ -332,7 +340,9 @@ def test_04_2_judges_this_engines_own_save(engine, tmp_path, progress_file, monk
     ("oci-layout", "oci-layout"), (" OCI-Layout ", "oci-layout"), ("OCI layout", "oci-layout"),
     ("oci_layout", "oci-layout"), ("OCI image layout", "oci-layout"), ("OCI", "oci-layout"),
     ("docker-archive", "docker-archive"), ("docker archive", "docker-archive"), ("docker_archive", "docker-archive"),
-    ("docker save format", "docker-archive"), ("docker-v1", "docker-v1"), ("tar", None), ("", None)])
+    ("docker save format", "docker-archive"), ("docker-v1", "docker-v1"), ("tar", None), ("", None),
+    ("the OCI image-layout spec", "oci-layout"), ("Moby's save format v1.2", "docker-archive"),
+    ("docker 1.9 legacy", "docker-v1"), ("oci or docker", None)])
 def test_04_2_format_spellings(spelling, name):
     from labkit.checks.docker_versions import format_name
     assert format_name(spelling) == name
@@ -349,7 +359,7 @@ def test_numbers_of_every_type(value, number):
     assert failed is None and got == number and type(got) is type(number)
 
 
-@pytest.mark.parametrize("value", [True, np.bool_(False), None, [3], "three", float("nan"), float("inf"), 1 + 2j,
+@pytest.mark.parametrize("value", [True, np.bool_(False), None, [3], "lots", float("nan"), float("inf"), 1 + 2j,
                                    object()])
 def test_what_is_not_a_number_is_one_line(value):
     from labkit.checks.verdict import number_answer

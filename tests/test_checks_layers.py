@@ -12,6 +12,8 @@ import pytest
 from labkit import checks, hello, oci
 
 TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
+#: A program the rules take for busybox (it says so, as busybox does): for tests that run nothing.
+BUSYBOX = TINY + b"\0BusyBox v9.9 (labkit test)\0"
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +32,7 @@ def work(tmp_path):
 
 
 def _busybox_layer(target="busybox"):
-    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755),
+    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755),
             oci.Entry.symlink("bin/sh", target)]
 
 
@@ -46,7 +48,7 @@ def test_05_1_shell_image(work):
 
 
 @pytest.mark.parametrize("busybox, says", [
-    (oci.Entry.file("bin/busybox", TINY, mode=0o644), "permission denied"),
+    (oci.Entry.file("bin/busybox", BUSYBOX, mode=0o644), "permission denied"),
     (oci.Entry.file("bin/busybox", b"#!", mode=0o755), "too small for a program"),
 ])
 def test_05_1_wants_a_program_that_can_run(work, busybox, says):
@@ -63,13 +65,32 @@ def test_05_1_wants_a_program_that_can_run(work, busybox, says):
     (oci.Entry.file("bin/sh", b"#!"), False, "not a link"),
 ])
 def test_05_1_follows_the_link_as_the_kernel_would(work, sh, passed, says):
-    layer = [oci.Entry.file("bin/busybox", TINY, mode=0o755), sh]
+    layer = [oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755), sh]
     verdict = checks.check_05_1(oci.Image([layer]).write(work / "bb.tar"))
     assert verdict.passed is passed and says in verdict.message, verdict
 
 
+def test_05_1_wants_busybox_itself(work):
+    layer = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755), oci.Entry.symlink("bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([layer]).write(work / "hello.tar"))
+    assert verdict.passed is False and "not busybox" in verdict.message, verdict
+
+
+def test_05_1_merged_usr_and_a_stand_in(work, tmp_path):
+    usr = [oci.Entry.symlink("bin", "usr/bin"), oci.Entry.dir("usr"), oci.Entry.dir("usr/bin"),
+           oci.Entry.file("usr/bin/busybox", BUSYBOX, mode=0o755), oci.Entry.symlink("usr/bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([usr]).write(work / "usr.tar"))
+    assert verdict.passed and "/usr/bin/busybox" in verdict.message, verdict
+    from labkit import machine
+    stand_in = machine.Busybox(None, "x86_64", "none here").stand_in(tmp_path)
+    layer = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", source=stand_in, mode=0o755),
+             oci.Entry.symlink("bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([layer]).write(work / "stand-in.tar"))
+    assert verdict.unverified and "stand-in" in verdict.message, verdict
+
+
 def test_05_1_wants_one_layer(work):
-    layers = [[oci.Entry.file("bin/busybox", TINY, mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
+    layers = [[oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
     verdict = checks.check_05_1(oci.Image(layers).write(work / "two.tar"))
     assert verdict.passed is False and "2 layers" in verdict.message
 

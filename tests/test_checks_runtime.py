@@ -223,6 +223,8 @@ GREETINGS = [
     ("sh -c that ignores its words", {"entrypoint": ["/busybox", "sh", "-c", "echo hello world"], "cmd": ["x"]},
      [], False, "never uses them"),
     ("echo not on PATH", {"entrypoint": ["echo", "hello"], "cmd": ["world"]}, [], False, "has no / in it"),
+    ("busybox's word replaced", {"entrypoint": ["/busybox"], "cmd": ["echo", "hello", "world"]}, [], False,
+     "busybox has no applet named 'you'"),
     ("no execute bit", {"entrypoint": ["/busybox", "echo", "hello"], "cmd": ["world"]}, "0644", False,
      "no execute bit"),
 ]

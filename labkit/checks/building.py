@@ -29,6 +29,8 @@ from labkit.checks.dockerfile import parse, run_script, shell_commands
 from labkit.checks.runtime import Rootfs
 from labkit.errors import LabkitError
 
+#: The parser directive that names a Dockerfile frontend image (BuildKit pulls it).
+SYNTAX = re.compile(r"\A(?:\s*#[^\n]*\n)*?\s*#\s*syntax\s*=[^\n]*\n", re.I)
 #: Commands that reach the network from a RUN step.
 NETWORKED = re.compile(r"^(apt-get|apt|apk|dnf5?|yum|microdnf|pip3?|curl|wget|git|go|npm|cargo)$")
 
@@ -119,6 +121,18 @@ def judge(eng, dockerfile: str) -> Outcome:
             context = Path(tmp) / "context"
             hello.write_context(context, message=message, dockerfile=dockerfile)
             fail, took = _build(eng, context, tag, builder, network)
+            note = ""
+            if fail is not None and SYNTAX.search(dockerfile) and "docker/dockerfile" in fail.words:
+                plain = SYNTAX.sub("", dockerfile)          # the engine's own frontend instead
+                (context / "Dockerfile").write_text(plain)
+                fail, took = _build(eng, context, tag, builder, network)
+                if fail is not None and ("unknown instruction" in fail.words or "unknown flag" in fail.words):
+                    return Outcome(None, "", outside="your # syntax= line asks for a Dockerfile frontend from Docker "
+                                   f"Hub, which this engine cannot reach, and its own frontend refuses the file: "
+                                   f"\"{fail.error}\"")
+                note = (" (Your # syntax= line asks BuildKit to pull a frontend from Docker Hub, which this engine "
+                        "cannot reach: it was built with the engine's own.)")
+                dockerfile = plain
             if fail is not None:
                 why = _outside(fail, dockerfile, bridge, eng)
                 if why:
@@ -138,7 +152,7 @@ def judge(eng, dockerfile: str) -> Outcome:
                     other = f" The legacy builder (DOCKER_BUILDKIT=0) refuses this file: \"{refused.error}\"."
             return Outcome(True, f"Built with {name[builder]} on Docker {eng.facts.version} in {took:.0f} s; the "
                            f"image holds one program, {found}, and `docker run` prints the message the check put in "
-                           f"message.h, so it was compiled from the context's hello.c.{other}")
+                           f"message.h, so it was compiled from the context's hello.c.{other}{note}")
     finally:
         for ref in (tag, tag + "-legacy"):
             try:
@@ -211,6 +225,12 @@ def _program(eng, tag: str, tmp: Path) -> str | Outcome:
             if len(programs) != 1:
                 return Outcome(False, f"The image holds {len(programs)} ELF files ({', '.join('/' + p for p in programs[:4])}): "
                                "the exercise ships one static program alone.", "COPY --from=build only the program")
+            extra = sorted("/" + p for p, e in fs.nodes.items() if e.type == "file" and p not in programs
+                           and not p.startswith("etc/"))
+            if extra:
+                return Outcome(False, f"The image ships more than the program: {', '.join(extra[:4])}"
+                               f"{' …' if len(extra) > 4 else ''}. The exercise ships the program alone.",
+                               "COPY --from=build only the program's path, not its folder")
             if objects:
                 return Outcome(False, f"/{objects[0]} is an object file (gcc -c), not a program: nothing linked it, "
                                "so the kernel cannot start it.", "compile and link in one go: gcc -static -o /hello "

@@ -41,7 +41,8 @@ def check_01_1(changes) -> Verdict:
     """Predict: if only the ``created`` date changes, does the image ID change? (True/False)"""
     if changes is None:
         return unanswered("01.1", "True or False")
-    answer, failed = bool_answer("01.1", changes)
+    answer, failed = bool_answer("01.1", changes, yes=("change", "different", "differ", "new id", "another"),
+                                 no=("same", "unchanged", "stay", "identical", "keep"))
     if failed:
         return failed
     if answer:
@@ -72,7 +73,8 @@ def check_01_2(digest) -> Verdict:
                        "\"sha256:\" + hashlib.sha256(bytes(10240)).hexdigest() is the form")
     if hex_part == TAR_EMPTY_DIFF_ID.split(":")[1]:
         if algorithm != "sha256":
-            return verdict("01.2", False, "The hex is right, but a digest names its algorithm.",
+            said = (f"it is written sha256, not {algorithm}" if algorithm else "a digest names its algorithm")
+            return verdict("01.2", False, f"The hex is right, but {said}.",
                            "write it as \"sha256:\" + hashlib.sha256(...).hexdigest()")
         return verdict("01.2", True, "10,240 zero bytes: the two end-of-archive blocks, padded with 18 more to "
                        "a whole 10 KiB record, as GNU tar and Python's tarfile write it. Empty either way, but "

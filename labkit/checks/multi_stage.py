@@ -60,7 +60,9 @@ def check_02_3(dockerfile) -> Verdict:
 
 
 def _text(dockerfile) -> tuple[str | None, Verdict | None]:
-    """The Dockerfile's text: a string, bytes, or the path of a file that holds it."""
+    """The Dockerfile's text: a string, bytes, its lines, or the path of a file that holds it."""
+    if isinstance(dockerfile, (list, tuple)) and dockerfile and all(isinstance(x, str) for x in dockerfile):
+        dockerfile = "\n".join(line.rstrip("\n") for line in dockerfile) + "\n"
     if isinstance(dockerfile, (str, bytes, os.PathLike)) and not (isinstance(dockerfile, str) and "\n" in dockerfile):
         path = Path(os.fsdecode(dockerfile)) if not isinstance(dockerfile, bytes) else None
         if path is not None and exists(path) and path.is_file():

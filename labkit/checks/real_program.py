@@ -96,8 +96,12 @@ def _diagnose(fs: Rootfs):
     except Fault as fault:
         problems = [f"{fault.why}: the runtime answers \"{fault.words}\"."]
         hints = [fault.hint or 'cmd=["/hello"]']
-        if fault.words.startswith("unable to find"):
+        if fault.words.startswith("unable to find group"):
+            hints = ['a group number needs no /etc/group: user="nobody:65534"; or add etc/group with a line '
+                     'nogroup:x:65534:']
+        elif fault.words.startswith("unable to find"):
             hints = [HINT_USER]
+        if fault.words.startswith("unable to find"):
             second = _as_anyone(fs)
             if second:
                 problems.append(second)
