@@ -104,6 +104,7 @@ def test_02_2_layer_floor_function():
     assert checks.check_02_2(lambda n: np.int64(1536 + 512 * ((n + 511) >> 9))).passed     # numpy, a shift
     assert "not a number of bytes" in checks.check_02_2(lambda n: print(n)).message
     assert "over 5 seconds" in checks.check_02_2(lambda n: sum(1 for _ in iter(int, 1))).message
+    assert "whole 10 KiB record" in checks.check_02_2(lambda n: 10240 * (1 + n // 9216)).message    # tar's records
     assert checks.check_02_2(lambda n: 512 + n + 1024).passed is False
     assert "512 bytes fill exactly one block" in checks.check_02_2(
         lambda n: 512 + (n // 512 + 1) * 512 + 1024).hint

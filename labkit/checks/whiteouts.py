@@ -187,8 +187,9 @@ def check_05_4(path) -> Verdict:
     view = _data_view(info)
     if "data/.wh..wh..opq" in markers:
         if view == ["data/new.txt"]:
-            return verdict("05.4", True, f"/data now holds only new.txt: the marker hid all {len(below)} entries the "
-                           "lower layer put there, by one name, without listing them.")
+            hid = f"all {len(below)} entries" if len(below) > 1 else "the entry"
+            return verdict("05.4", True, f"/data now holds only new.txt: the marker hid {hid} the lower layer put "
+                           "there, by one name, without listing them.")
         return verdict("05.4", False, f"The marker is right, but /data holds {_listed(view)}, not new.txt alone.",
                        "the second layer: data/.wh..wh..opq and data/new.txt, nothing else in data/")
     if markers:
