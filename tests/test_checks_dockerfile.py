@@ -177,6 +177,7 @@ def test_02_3_without_an_engine_is_unverified_never_passed(progress_file):
     ("just some text", "no FROM line"),
     (["FROM scratch"], "1 FROM line(s)"),
     ({"FROM": "scratch"}, "is a dict"),
+    (GOOD_DOCKERFILE.replace("RUN gcc", "RUNN gcc"), "RUNN is not a Dockerfile instruction"),
     (42, "is a number"),
 ])
 def test_02_3_a_fault_of_the_file_itself_is_never_unverified(dockerfile, says):
@@ -269,7 +270,8 @@ def test_02_3_judged_by_building(build_engine, progress_file, monkeypatch, name,
     verdict = checks.check_02_3(dockerfile)
     got = "pass" if verdict.passed else ("outside" if verdict.unverified else "fail")
     assert got == _expected(build_engine, name, kind) and says in verdict.message, verdict
-    if kind == "fail" and not re.search(r"docker run|ELF|dynamically|object file|more than", verdict.message):
+    if kind == "fail" and not re.search(r"docker run|ELF|dynamically|object file|more than|not a Dockerfile instruction",
+                                         verdict.message):
         assert re.search(r"the step .+ failed: \"|stopped before its first step", verdict.message), verdict
 
 

@@ -23,6 +23,9 @@ from labkit.checks import building, live
 from labkit.checks.verdict import Verdict, exists, not_verified, text_answer, unanswered, verdict
 from labkit.errors import LabkitError
 
+#: Every instruction a Dockerfile may hold (docs.docker.com/reference/dockerfile).
+INSTRUCTIONS = frozenset({"FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
+                          "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"})
 #: The files of the lab's build context that the compile needs (hello.c includes message.h).
 SOURCES = ("hello.c", "message.h")
 
@@ -91,6 +94,10 @@ def structure(stages: list[Stage]) -> Verdict | None:
     """What is wrong with the file's shape whatever any builder does: fewer than two
     stages, a last stage that is not ``FROM scratch``, a scratch stage that copies nothing
     from an earlier stage."""
+    unknown = next((kw for stage in stages for kw, _ in stage.instructions if kw not in INSTRUCTIONS), None)
+    if unknown:
+        return _said(False, f"{unknown} is not a Dockerfile instruction: every builder stops at it (\"unknown "
+                     f"instruction: {unknown}\").", "the instructions are " + ", ".join(sorted(INSTRUCTIONS)))
     if len(stages) < 2:
         return _said(False, f"This has {len(stages)} FROM line(s); a multi-stage build has two or more.",
                      "FROM labkit/build-base:bookworm AS build ... then FROM scratch")
