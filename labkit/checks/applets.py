@@ -37,7 +37,7 @@ def names(program: bytes) -> set[str] | None:
             break
         found.append(name)
         last = name
-    return set(found) if len(found) > 10 else None
+    return set(found) if len(found) > 2 else None
 
 
 def applet(argv: list[str]) -> tuple[str, list[str]] | None:
