@@ -25,7 +25,8 @@ def check_05_1(path) -> Verdict:
                        "write it to work/05/shell.tar")
     if len(info.layers) == 1 and {e.path for e in info.layers[0].entries} == NOTEBOOK_LAYER:
         return verdict("05.1", False, "That is the notebook's own busybox layer (its applet links and "
-                       "data/notes.txt): the exercise asks for one you write.", "three entries: bin, bin/busybox, bin/sh")
+                       "data/notes.txt): the exercise asks for one you write.",
+                       "three entries: bin, bin/busybox, bin/sh")
     if len(info.layers) != 1:
         return verdict("05.1", False, f"This image has {len(info.layers)} layers; the exercise asks for one.",
                         "labkit.oci.Image([[...every entry in one list...]], ...)")
@@ -56,7 +57,8 @@ def _shell(fs: Rootfs, info) -> tuple[str, str] | Verdict:
     if box is None or box.type != "file":
         return verdict("05.1", False, "There is no /bin/busybox in this image." if box is None else
                        f"/bin/busybox is a {box.type}, not a program file.",
-                       "Entry.file(\"bin/busybox\", source=busybox.source(work)), with busybox = labkit.lessons.busybox(eng)")
+                       "Entry.file(\"bin/busybox\", source=busybox.source(work)), with "
+                       "busybox = labkit.lessons.busybox(eng)")
     if box.size < 64:
         return verdict("05.1", False, f"/bin/busybox holds {box.size} bytes: too small for a program (an ELF header "
                        "alone is 64 bytes).", "source=busybox.source(work)")

@@ -1,5 +1,7 @@
 """Checker 02.3 judged by the truth: build the learner's Dockerfile with the lab's build
-context on the engine, run the image, and read the program it holds.
+context on the engine, run the image, and read the program it holds (one program, static,
+linked with GNU libc: the exercise asks for the glibc-static hello, not the step's musl
+one).
 
 The verdict comes from BuildKit where the engine has it (through the docker CLI); the
 legacy builder (``DOCKER_BUILDKIT=0``) builds the same file too, and when it refuses it
@@ -211,7 +213,8 @@ def _run(eng, tag: str, message: bytes) -> Outcome | None:
     if result.stdout != message:
         shown = result.stdout.decode("utf-8", "replace").strip()[:120]
         return Outcome(False, f"It builds and runs, but prints {shown!r}, not the message the check put in the "
-                       "context's message.h.", "compile the context's hello.c (with its message.h) and ship that program")
+                       "context's message.h.",
+                       "compile the context's hello.c (with its message.h) and ship that program")
     return None
 
 
@@ -223,7 +226,8 @@ def _program(eng, tag: str, tmp: Path) -> str | Outcome:
             programs = [p for p, e in fs.nodes.items() if e.type == "file" and fs.read(p, 4) == b"\x7fELF"]
             objects = [p for p in programs if fs.read(p, 18)[16:18] in (b"\x01\x00", b"\x00\x01")]
             if len(programs) != 1:
-                return Outcome(False, f"The image holds {len(programs)} ELF files ({', '.join('/' + p for p in programs[:4])}): "
+                shown = ", ".join("/" + p for p in programs[:4])
+                return Outcome(False, f"The image holds {len(programs)} ELF files ({shown}): "
                                "the exercise ships one static program alone.", "COPY --from=build only the program")
             extra = sorted("/" + p for p, e in fs.nodes.items() if e.type == "file" and p not in programs
                            and not p.startswith("etc/"))
@@ -236,10 +240,15 @@ def _program(eng, tag: str, tmp: Path) -> str | Outcome:
                                "so the kernel cannot start it.", "compile and link in one go: gcc -static -o /hello "
                                "hello.c")
             binary = hello.describe(fs.file_path(programs[0]))
+            glibc = b"GLIBC_" in fs.read(programs[0])    # GLIBC_TUNABLES, GLIBC_PRIVATE: GNU libc's own names
     except LabkitError as err:
         return Outcome(False, f"labkit could not read the built image: {err}")
     if not binary.static:
         return Outcome(False, f"It builds, but /{programs[0]} is dynamically linked: in scratch the kernel finds no "
                        f"{binary.interpreter} to load it, and `docker run` fails with \"no such file or directory\".",
                        "link it statically: -static")
-    return f"/{programs[0]} (static, {binary.size:,} bytes)"
+    if not glibc:
+        return Outcome(False, f"It builds and /{programs[0]} is static, but not linked with GNU libc (no GLIBC_ names "
+                       "in it: musl-gcc, as the step's template does?). The exercise asks for the glibc-static hello.",
+                       "gcc -static (the packages gcc and libc6-dev), not musl-gcc")
+    return f"/{programs[0]} (static, GNU libc, {binary.size:,} bytes)"

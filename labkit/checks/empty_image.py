@@ -28,7 +28,8 @@ LOOK_ALIKES = {
     hashlib.sha256(b"").hexdigest(): "That is the digest of zero bytes, not of an empty tar archive.",
     oci.SCHEMA1_EMPTY_GZIP_DIGEST.split(":")[-1]:
         "That is the gzipped empty tar (schema 1); a diff_id is taken before compression.",
-    BUILDKIT_EMPTY_GZIP_HEX: "That is BuildKit's gzipped empty layer (4f4fb700…); a diff_id is taken before compression.",
+    BUILDKIT_EMPTY_GZIP_HEX:
+        "That is BuildKit's gzipped empty layer (4f4fb700…); a diff_id is taken before compression.",
     hashlib.sha256(b"0" * 10240).hexdigest(): "Those are 10,240 characters \"0\" (byte 0x30), not zero bytes.",
     hashlib.sha256(b"\\0" * 10240).hexdigest(): "That hashes the two characters \\ and 0, repeated: write b\"\\0\" "
                                                 "(one zero byte), or bytes(10240).",

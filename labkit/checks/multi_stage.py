@@ -136,6 +136,11 @@ def read(dockerfile: str) -> Verdict:
         folder = posixpath.dirname(compile_.output)
         return _said(False, f"The compiler writes {compile_.output}, but {folder} does not exist in the "
                        "build stage: gcc cannot open the output file.", f"RUN mkdir -p {folder}, or WORKDIR {folder}")
+    chain = lineage(by_ref[picked[-1].source_stage], stages)
+    if (compile_.words and "musl" in compile_.words[0]) or chain[0].base_name == "alpine":
+        who = compile_.words[0] if compile_.words and "musl" in compile_.words[0] else "Alpine's gcc"
+        return _said(False, f"{who} links with musl, as the step's template does; the exercise asks for the "
+                     "glibc-static hello.", "gcc -static on a Debian base, with the packages gcc and libc6-dev")
     if not compile_.static:
         return _said(False, "The program is linked dynamically: in scratch it fails with "
                        "'no such file or directory', because its loader is not there.",

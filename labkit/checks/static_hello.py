@@ -20,7 +20,8 @@ def check_02_1(path) -> Verdict:
         return unanswered("02.1", "the path of your hello binary")
     if isinstance(path, (bytes, bytearray)) and bytes(path[:4]) == b"\x7fELF":
         return verdict("02.1", False, "That is the program's bytes; the answer is the path of the file holding them.",
-                       "labkit.hello.build(\"tiny\", \"work/02/mine\", message=b\"...\") writes it and returns its path")
+                       "labkit.hello.build(\"tiny\", \"work/02/mine\", message=b\"...\") writes it and "
+                       "returns its path")
     p = Path(path) if isinstance(path, (str, os.PathLike)) and exists(path) else None
     if p is None or not p.is_file():
         return verdict("02.1", False, f"There is no file at {_short(path)}.",

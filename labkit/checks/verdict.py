@@ -161,7 +161,8 @@ def number_answer(exercise: str, value, expected: str) -> tuple[int | float | No
         value = Decimal(digits)
     if isinstance(value, (numbers.Number, Decimal)) and not isinstance(value, complex):
         try:
-            exact = Fraction(value) if isinstance(value, (Decimal, Fraction, numbers.Rational)) else Fraction(float(value))
+            exact = (Fraction(value) if isinstance(value, (Decimal, Fraction, numbers.Rational))
+                     else Fraction(float(value)))
         except (TypeError, ValueError, OverflowError):
             return None, verdict(exercise, False, f"{_short(value)} is not a finite number; the answer is {expected}.")
         return (int(exact) if exact.denominator == 1 else float(exact)), None

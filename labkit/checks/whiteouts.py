@@ -12,11 +12,10 @@ import posixpath
 import re
 
 from labkit.checks import live
-from labkit.checks.runtime import Fault, Rootfs, start
+from labkit.checks.runtime import Fault, Rootfs, merged, start
 from labkit.checks.verdict import (Verdict, in_work, inspect_answer, norm_path, text_answer, unanswered,
                                    verdict)
 from labkit.errors import LabkitError
-from labkit.oci.merge import Tree
 
 _FAILS = re.compile(r"\b(fail|fails|failed|failing|error|errors|broken|breaks|crash|crashes|not found|no such|"
                     r"cannot|can't|cant|won't|wont|doesn't|does not|dont|don't|not run|not start|dies|missing|"
@@ -184,7 +183,12 @@ def check_05_4(path) -> Verdict:
     upper = info.layers[1].entries
     markers = [e.path for e in upper if e.opaque]
     near = [e.path for e in upper if re.search(r"wh.*op|\.opq|opaque", posixpath.basename(e.path)) and not e.opaque]
-    view = _data_view(info)
+    try:
+        view = _data_view(info)
+    except LabkitError as err:
+        return verdict("05.4", False, f"Docker could not unpack this image either: {err}",
+                       "two layers: the lower with files in data/, the upper with Entry.opaque(\"data\") and "
+                       "data/new.txt")
     if "data/.wh..wh..opq" in markers:
         if view == ["data/new.txt"]:
             hid = f"all {len(below)} entries" if len(below) > 1 else "the entry"
@@ -200,11 +204,6 @@ def check_05_4(path) -> Verdict:
     if near:
         return verdict("05.4", False, f"{near[0]} is not the marker: its name is exactly .wh..wh..opq.",
                        "labkit.oci.Entry.opaque(\"data\")")
-    if any(e.whiteout and e.target == "data" for e in upper) and any(e.path.startswith("data/") for e in upper):
-        return verdict("05.4", False, "Docker refuses this layer: it whites out data (.wh.data) and writes into data/ "
-                       "in the same layer. The overlay2 store turns .wh.data into a whiteout device, then cannot "
-                       "write under it (Docker 20.10.24: \"open /data/new.txt: not a directory\").",
-                       "labkit.oci.Entry.opaque(\"data\") instead of Entry.whiteout(\"data\")")
     if view == ["data/new.txt"]:
         how = ("a whiteout of the whole folder (.wh.data) and a new one" if any(
             e.whiteout and e.target == "data" for e in upper) else
@@ -217,13 +216,12 @@ def check_05_4(path) -> Verdict:
 
 
 def _data_view(info) -> list[str]:
-    """What the merged /data holds (every kind of entry), sorted."""
-    tree = Tree()
-    for layer in info.layers:
-        tree.begin_layer()
-        for entry in layer.entries:
-            tree.apply(entry)
-    return sorted(p for p in tree.nodes if p.startswith("data/"))
+    """What the merged /data holds (every kind of entry), sorted.
+
+    Raises:
+        BadImage: a layer Docker could not unpack either.
+    """
+    return sorted(p for p in merged(info.layers) if p.startswith("data/"))
 
 
 def _listed(paths: list[str]) -> str:
