@@ -180,7 +180,8 @@ def format_name(text: str) -> str | None:
 def saved_by_docker(path) -> bool | None:
     """True when the file has what only ``docker save`` writes (layer folders with
     ``VERSION`` and ``json`` before Docker 25; ``index.json`` *and* ``manifest.json``
-    since), False when not, None for a save without layers (nothing tells).
+    since), False when it is laid out as labkit writes images, None when nothing tells
+    (no layers, or another engine's save).
 
     Example:
         >>> import tempfile, pathlib
@@ -198,9 +199,9 @@ def saved_by_docker(path) -> bool | None:
         return None
     if {"index.json", "manifest.json"} <= names or any(n.endswith("/VERSION") for n in names):
         return True
-    if not any(n.endswith("layer.tar") or n.startswith("blobs/") for n in names):
-        return None
-    return False
+    labkits = any(re.fullmatch(r"[0-9a-f]{64}/layer\.tar", n) for n in names) or (
+        "index.json" in names and any(n.startswith("blobs/") for n in names))
+    return False if labkits else None        # another tool's save (Podman's <hex>.tar layers): not told
 
 
 def _pair(answer) -> tuple[object, object] | None:
