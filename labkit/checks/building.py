@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import secrets
 import tempfile
@@ -66,6 +67,18 @@ def needs_network(step: str) -> bool:
                for words in shell_commands(run_script(instruction[3:].strip())))
 
 
+def misspelt_base(name: str) -> bool:
+    """True for a name close to the lab's base that is not it (``labkit/buildbase:bookworm``).
+
+    Example:
+        >>> misspelt_base("labkit/buildbase:bookworm"), misspelt_base("debian:bookworm")
+        (True, False)
+    """
+    wanted = hello.BUILD_BASE
+    return name != wanted and (name.startswith("labkit/") or
+                               difflib.SequenceMatcher(None, name, wanted).ratio() > 0.8)
+
+
 def _bases(dockerfile: str) -> list[str]:
     """The images the stages start FROM (not scratch, not an earlier stage)."""
     stages = parse(dockerfile)
@@ -97,8 +110,10 @@ def _build(eng, context: Path, tag: str, builder: str, network: str | None) -> t
 def _outside(fail: Failure, dockerfile: str, bridge: bool, eng) -> str | None:
     """The reason outside the answer that stopped the build, or None (the answer's own fault)."""
     missing = [b for b in _bases(dockerfile) if not _present(eng, b)]
-    if missing and (PULL.search(fail.words) or NO_NETWORK.search(fail.words)):
-        lab = " (run `labkit build-base` once to import the lab's base)" if "labkit/build-base" in missing[0] else ""
+    if missing and misspelt_base(missing[0]):
+        return None                              # the lab's base, misspelt: the answer's own fault
+    if missing and NO_NETWORK.search(fail.words):
+        lab = " (run `labkit build-base` once to import the lab's base)" if missing[0] == hello.BUILD_BASE else ""
         return f"the base image {missing[0]} is not on this engine and cannot be pulled here{lab}: \"{fail.error}\""
     if needs_network(fail.step):
         if not bridge:
@@ -165,6 +180,11 @@ def judge(eng, dockerfile: str) -> Outcome:
 
 def _hint(fail: Failure, dockerfile: str) -> str:
     words, step = fail.words.lower(), fail.step.lower()
+    wrong = next((b for b in _bases(dockerfile) if misspelt_base(b)), None)
+    if wrong:
+        return f"{wrong} is not the lab's base: FROM {hello.BUILD_BASE}"
+    if PULL.search(words) and "from" in (step or "from"):
+        return "the registry has no such image: check the name and tag after FROM"
     missing = (re.findall(r"(?:^|: )([\w.+-]+): (?:command )?not found", fail.detail) or [None])[-1]
     if "unknown instruction" in words or "unknown flag" in words:
         if "<<" in dockerfile or "--link" in dockerfile or "--parents" in dockerfile:
