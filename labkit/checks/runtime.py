@@ -105,12 +105,12 @@ def merged(layers) -> dict[str, Node]:
             for path, n in tree.nodes.items() if path != ROOT}
 
 
-class Fault(Exception):
+class Fault(LabkitError):
     """Why the process would not start: ``words`` is what the runtime says (runc's
     error text, as of 1.1), ``why`` the reason in the lab's words, ``hint`` the fix."""
 
     def __init__(self, words_: str, why: str, hint: str = ""):
-        super().__init__(words_)
+        super().__init__(f"{why}: {words_}", hint or None)
         self.words, self.why, self.hint = words_, why, hint
         self.argv: list[str] = []     # the command line that failed
 
