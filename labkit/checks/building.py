@@ -105,6 +105,36 @@ def _build(eng, context: Path, tag: str, builder: str, network: str | None) -> t
     except LabkitError as err:
         output = transcript[-1].output if transcript else str(err)
         return failure(output), time.monotonic() - started
+    finally:
+        if builder == "legacy" and transcript:
+            _tidy(eng, transcript[-1].output)
+
+
+def _tidy(eng, output: str) -> None:
+    """Remove what a legacy build of this check left on a shared engine: the images of
+    its steps (never a FROM's base) and the container of a step that failed."""
+    images, containers, base = [], [], True
+    for line in output.splitlines():
+        step = re.match(r"Step \d+/\d+ : (\w+)", line)
+        if step:
+            base = step.group(1).upper() == "FROM"
+            continue
+        made = re.match(r"\s*---> ([0-9a-f]{12})\s*$", line)
+        running = re.match(r"\s*---> Running in ([0-9a-f]{12})", line)
+        if made and not base:
+            images.append(made.group(1))
+        if running:
+            containers.append(running.group(1))
+    for container in containers:
+        try:
+            eng.api.remove_container(container, force=True)
+        except Exception:  # noqa: BLE001 - already gone (--rm), or removed by the engine meanwhile
+            pass
+    for image in reversed(images):
+        try:
+            eng.api.remove_image(image, force=True, noprune=True)
+        except Exception:  # noqa: BLE001 - a parent already went with its child
+            pass
 
 
 def _outside(fail: Failure, dockerfile: str, bridge: bool, eng) -> str | None:
