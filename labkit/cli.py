@@ -14,8 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from labkit import binder, checks, classroom, compare, fleet, hello, machine, observe, registry, show
+from labkit import binder, checks, classroom, compare, engine, fleet, hello, machine, observe, registry, show
 from labkit.classroom import serve
+from labkit.fleet import buildbase
 from labkit.errors import LabkitError
 from labkit.oci.cli import add_commands as add_image_commands
 from labkit.oci.cli import print_json, run
@@ -45,6 +46,12 @@ def cmd_hello(args) -> int:
     info = hello.describe(path)
     print(f"{path}: {info.summary()}")
     return 0
+
+
+# --- build-base ------------------------------------------------------------------------
+def cmd_build_base(args) -> int:
+    engines = [fleet.engine(name) for name in fleet.endpoints()] if args.fleet else [engine.connect()]
+    return buildbase.cli(args, engines)
 
 
 # --- fleet / record / compare ----------------------------------------------------------
@@ -172,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--keep", action="store_true", help="down: keep data roots")
     s.set_defaults(func=cmd_fleet)
+
+    s = sub.add_parser("build-base", help=f"make the lab's compiler base ({buildbase.TAG}) and import it")
+    s.add_argument("--fleet", action="store_true", help="into every running fleet engine, not DOCKER_HOST's")
+    s.add_argument("--rebuild", action="store_true", help="make the tarball and import it again")
+    s.set_defaults(func=cmd_build_base)
 
     s = sub.add_parser("registry", help="a real registry on loopback; push and pull without an engine")
     s.add_argument("action", choices=["up", "status", "down", "push", "pull"])

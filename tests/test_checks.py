@@ -86,18 +86,25 @@ def test_00_1_compares_with_the_actual_mode(monkeypatch):
 
 
 def test_02_1_own_tiny_hello(tmp_path):
-    assert checks.check_02_1(tmp_path / "none").passed is False
-    (tmp_path / "text").write_text("hello")
-    assert "not an ELF" in checks.check_02_1(tmp_path / "text").message
-    hello.build("tiny", tmp_path / "default")
-    assert "default message" in checks.check_02_1(tmp_path / "default").message
-    hello.build("tiny", tmp_path / "mine", message=b"mine\n")
-    assert checks.check_02_1(tmp_path / "mine").passed
+    work = tmp_path / "work"
+    work.mkdir()
+    assert checks.check_02_1(work / "none").passed is False
+    (work / "text").write_text("hello")
+    assert "not an ELF" in checks.check_02_1(work / "text").message
+    hello.build("tiny", work / "default")
+    assert "default message" in checks.check_02_1(work / "default").message
+    hello.build("tiny", work / "mine", message=b"mine\n")
+    assert checks.check_02_1(work / "mine").passed
 
 
 
 def test_02_2_layer_floor_function():
     assert checks.check_02_2(lambda n: 512 + (n + 511) // 512 * 512 + 1024).passed
+    assert checks.check_02_2(lambda n: float(512 + -(-n // 512) * 512 + 1024)).passed       # another way, a float
+    assert checks.check_02_2(lambda n: np.int64(1536 + 512 * ((n + 511) >> 9))).passed     # numpy, a shift
+    assert "not a number of bytes" in checks.check_02_2(lambda n: print(n)).message
+    assert "over 5 seconds" in checks.check_02_2(lambda n: sum(1 for _ in iter(int, 1))).message
+    assert "whole 10 KiB record" in checks.check_02_2(lambda n: 10240 * (1 + n // 9216)).message    # tar's records
     assert checks.check_02_2(lambda n: 512 + n + 1024).passed is False
     assert "512 bytes fill exactly one block" in checks.check_02_2(
         lambda n: 512 + (n // 512 + 1) * 512 + 1024).hint
@@ -114,10 +121,11 @@ def test_02_2_layer_floor_function():
     (2, False, "today's Docker shows: COPY and CMD"),
     (1, False, "Not even a build with today's Docker shows one row"),
     ("3", True, "Three"),                # typed as text: its meaning is plain
+    ("Three", True, "Three"), ("two", False, "today's Docker shows"),
     ("3 rows", True, "Three"),
     ("2", False, "today's Docker shows"),
     (True, False, "truth value"),
-    ("three", False, "not a number"),
+    ("a few", False, "not a number"),
     (4, False, "Not 4"),
 ])
 def test_dd_1_history_rows_of_docker_1_4(answer, passed, says):
@@ -155,14 +163,16 @@ def test_a_wrong_kind_of_answer_is_a_verdict_not_a_traceback(exercise, progress_
 
 
 def test_02_1_a_broken_elf_is_a_verdict(tmp_path, progress_file):
-    broken = tmp_path / "hello"
+    (tmp_path / "work").mkdir()
+    broken = tmp_path / "work" / "hello"
     broken.write_bytes(b"\x7fELF" + bytes(12))
     verdict = checks.check_02_1(broken)
     assert verdict.passed is False and "could not read" in verdict.message
 
 
 @pytest.mark.parametrize("answer, passed", [
-    ("b", True), (" B ", True), ("a", False), ("c", False), ("d", False), (2, False)])
+    ("b", True), (" B ", True), ("a", False), ("c", False), ("d", False), (2, False),
+    ("b) one program and the JSON that names it", True), ("(a) a distribution", False)])
 def test_00_2_least_an_image_needs(answer, passed):
     assert checks.check_00_2(answer).passed is passed
 
@@ -179,6 +189,8 @@ def test_00_2_least_an_image_needs(answer, passed):
     # other tools' names: Go's archive/tar, GNU tar's listing, free text
     ("Mode, Uname, Gname", True), ("mode and owner/group", True), ("the mode and the owner names", True),
     (b"mode uname gname", True), ("mode, uname, gname, ModTime", False), ({"mode": 1, "uname": 2, "gname": 3}, True),
+    ("mode; the owner name fields (so the checksum too)", True), ("Mode + Uname/Gname", True),
+    ("mode, owner id", False), ("mode, colour", False),
     ([1, 2], False)])
 def test_04_1_header_fields(answer, passed):
     assert checks.check_04_1(answer).passed is passed
@@ -193,10 +205,14 @@ def test_00_2_takes_the_letter_however_it_is_written(answer, passed):
 
 
 def test_02_1_wants_the_tiny_hello_not_any_static_program(tmp_path):
+    (tmp_path / "work").mkdir()
     if os.path.exists("/bin/busybox"):                    # Debian's busybox-static: static, not ours
-        verdict = checks.check_02_1("/bin/busybox")
+        theirs = tmp_path / "work" / "busybox"
+        theirs.write_bytes(open("/bin/busybox", "rb").read())
+        verdict = checks.check_02_1(theirs)
         assert verdict.passed is False and "not labkit's tiny hello" in verdict.message, verdict
-    mine = hello.build("tiny", tmp_path / "mine", message=b"mine\n")
+        assert "not under work/" in checks.check_02_1("/bin/busybox").message
+    mine = hello.build("tiny", tmp_path / "work" / "mine", message=b"mine\n")
     assert checks.check_02_1(mine).passed
 
 
@@ -209,6 +225,10 @@ def test_02_1_wants_the_tiny_hello_not_any_static_program(tmp_path):
     (np.bool_(True), True, "config"), ("True", True, "config"), (" yes ", True, "config"),
     (False, False, "does change"), ("no", False, "does change"),
     ("maybe", False, "neither True nor False"), (1, False, "neither True nor False"),
+    # judged by meaning: the exercise's own words, a "not" before them
+    ("It would differ", True, "config"), ("the image ID stays identical", False, "does change"),
+    ("it does not stay the same", True, "config"), ("Nope, same ID", False, "does change"),
+    ("changes? no, the same", False, "neither True nor False"),     # both: say which
 ])
 def test_01_1_created_is_in_the_id(answer, passed, says):
     verdict = checks.check_01_1(answer)
@@ -229,6 +249,7 @@ def test_01_1_created_is_in_the_id(answer, passed, says):
     (oci.SCHEMA1_EMPTY_GZIP_DIGEST, False, "gzipped"),
     ("sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1", False, "BuildKit's gzipped"),
     ("sha512:" + hashlib.sha512(bytes(10240)).hexdigest(), False, "sha512"),
+    ("Sha_256:" + TAR_EMPTY[7:], False, "it is written sha256, not sha_256"),
     ("sha256:1234", False, "not a sha256 digest"),
     (10240, False, "is a number"),
 ])
@@ -295,11 +316,34 @@ def test_04_2_wants_the_path_and_the_format(tmp_path):
     assert docker_versions.format_name("OCI") == "oci-layout" and docker_versions.format_name("Docker") == "docker-archive"
 
 
+@pytest.mark.engine
+def test_04_2_judges_this_engines_own_save(engine, tmp_path, progress_file, monkeypatch):
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    mine = oci.Image([[oci.Entry.file("hello", TINY, mode=0o755)]], cmd=["/hello"],
+                     architecture=engine.facts.arch or "amd64")
+    engine.load(mine.write(tmp_path / "hello.tar", tag="labkit-test-04-2:mine"))
+    (tmp_path / "work" / "04").mkdir(parents=True)
+    try:
+        saved = engine.save("labkit-test-04-2:mine", tmp_path / "work" / "04" / "mine.tar")
+    finally:
+        engine.remove("labkit-test-04-2:mine")
+    right = "oci-layout" if engine.facts.major >= 25 else "docker-archive"
+    wrong = "docker-archive" if right == "oci-layout" else "oci-layout"
+    for answer in ((saved, right), (str(saved), right.upper().replace("-", " ")), (right, saved)):
+        verdict = checks.check_04_2(answer)
+        assert verdict.passed, verdict
+    assert checks.check_04_2((saved, wrong)).passed is False
+    labkit_written = mine.write(tmp_path / "work" / "04" / "labkit.tar")
+    assert "not by docker save" in checks.check_04_2((labkit_written, "docker-archive")).message
+
+
 @pytest.mark.parametrize("spelling, name", [
     ("oci-layout", "oci-layout"), (" OCI-Layout ", "oci-layout"), ("OCI layout", "oci-layout"),
     ("oci_layout", "oci-layout"), ("OCI image layout", "oci-layout"), ("OCI", "oci-layout"),
     ("docker-archive", "docker-archive"), ("docker archive", "docker-archive"), ("docker_archive", "docker-archive"),
-    ("docker save format", "docker-archive"), ("docker-v1", "docker-v1"), ("tar", None), ("", None)])
+    ("docker save format", "docker-archive"), ("docker-v1", "docker-v1"), ("tar", None), ("", None),
+    ("the OCI image-layout spec", "oci-layout"), ("Moby's save format v1.2", "docker-archive"),
+    ("docker 1.9 legacy", "docker-v1"), ("oci or docker", None)])
 def test_04_2_format_spellings(spelling, name):
     from labkit.checks.docker_versions import format_name
     assert format_name(spelling) == name
@@ -316,7 +360,7 @@ def test_numbers_of_every_type(value, number):
     assert failed is None and got == number and type(got) is type(number)
 
 
-@pytest.mark.parametrize("value", [True, np.bool_(False), None, [3], "three", float("nan"), float("inf"), 1 + 2j,
+@pytest.mark.parametrize("value", [True, np.bool_(False), None, [3], "lots", float("nan"), float("inf"), 1 + 2j,
                                    object()])
 def test_what_is_not_a_number_is_one_line(value):
     from labkit.checks.verdict import number_answer

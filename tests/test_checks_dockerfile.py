@@ -1,10 +1,15 @@
-"""labkit.checks, checker 02.3: a multi-stage Dockerfile, judged by reading it (no engine
-here) and, in the engine tests, by building it."""
+"""labkit.checks, checker 02.3: a multi-stage Dockerfile, judged by building it on the
+engine (the engine tests below, run in CI), and where no engine answers reported "not built
+here" with what a reading of the file says (labkit.checks.multi_stage.read, tested on its
+own first)."""
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from labkit import checks, hello
+from labkit.checks import multi_stage
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +34,6 @@ ENTRYPOINT ["/hello"]
 GOOD_VARIANTS = {
     "canonical": GOOD_DOCKERFILE,
     "the lesson's": hello.MULTI_STAGE_DOCKERFILE,
-    "copy --link, CMD": GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --link --from=build")
-                                       .replace("ENTRYPOINT", "CMD"),
     "flags after --from": GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello",
                                                   "COPY --from=build --chmod=755 /hello /hello"),
     "gcc image": 'FROM gcc:13 AS build\nCOPY hello.c message.h .\nRUN gcc -static -o /hello hello.c\n'
@@ -52,12 +55,6 @@ GOOD_VARIANTS = {
                                     .replace("RUN gcc -static -Os -o /hello hello.c",
                                              "RUN cd /src && gcc -static -Os -o hello hello.c")
                                     .replace("COPY --from=build /hello", "COPY --from=build /src/hello"),
-    "make": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
-                                    'WORKDIR /src\nRUN make LDFLAGS="-static" hello')
-                           .replace("COPY hello.c message.h ./", "WORKDIR /src\nCOPY hello.c message.h ./")
-                           .replace("COPY --from=build /hello", "COPY --from=build /src/hello"),
-    "heredoc RUN": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
-                                           "RUN <<EOF\nset -e\ngcc -static -Os -o /hello hello.c\nEOF"),
     "exec-form RUN": GOOD_DOCKERFILE.replace("RUN gcc -static -Os -o /hello hello.c",
                                              'RUN ["gcc", "-static", "-o", "/hello", "hello.c"]'),
     "in PATH, by name": GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello",
@@ -101,10 +98,17 @@ GOOD_VARIANTS = {
 }
 
 
+#: Variants that build a static program, but with musl: the exercise asks for GNU libc.
+MUSL = ("the lesson's", "musl, in /src", "alpine", "alpine libc-dev", "alpine-sdk")
+
+
 @pytest.mark.parametrize("name", sorted(GOOD_VARIANTS))
-def test_02_3_accepts_every_valid_variant(name):
-    verdict = checks.check_02_3(GOOD_VARIANTS[name])
-    assert verdict.passed, f"{name}: {verdict}"
+def test_02_3_a_reading_finds_nothing_wrong_in_a_valid_variant(name):
+    said = multi_stage.read(GOOD_VARIANTS[name])
+    if name in MUSL:
+        assert said.passed is False and "links with musl" in said.message, f"{name}: {said}"
+    else:
+        assert said.passed, f"{name}: {said}"
 
 
 @pytest.mark.parametrize("dockerfile, says", [
@@ -155,8 +159,153 @@ def test_02_3_accepts_every_valid_variant(name):
     (GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --chmod=644 --from=build"), "execute bit"),
     (GOOD_DOCKERFILE.replace("COPY --from=build", "COPY --chmod=740 --from=build")
                     .replace("ENTRYPOINT", "USER 65534\nENTRYPOINT"), "that user needs"),
-    (["FROM scratch"], "as a string"),
+    (["FROM scratch"], "1 FROM line(s)"),
 ])
-def test_02_3_rejects_what_would_not_work(dockerfile, says):
+def test_02_3_a_reading_names_what_would_not_work(dockerfile, says):
+    said = multi_stage.read(dockerfile) if isinstance(dockerfile, str) else checks.check_02_3(dockerfile)
+    assert said.passed is False and says in said.message, said
+
+
+# --- check_02_3 where no engine answers: certain faults fail, the rest is unverified ------------
+def test_02_3_without_an_engine_is_unverified_never_passed(progress_file):
+    verdict = checks.check_02_3(LAB)
+    assert verdict.passed is None and verdict.unverified
+    assert verdict.message.startswith("Not built here: no Docker engine answers here.")
+    assert "finds nothing wrong" in verdict.message
+    assert "02.3" in checks.record.unverified() and "02.3" not in checks.record.passed()
+    dynamic = checks.check_02_3(GOOD_DOCKERFILE.replace("-static ", ""))
+    assert dynamic.unverified and "suggests: The program is linked dynamically" in dynamic.message
+
+
+@pytest.mark.parametrize("dockerfile, says", [
+    ("FROM labkit/build-base:bookworm\nRUN gcc -static -o /hello hello.c\n", "1 FROM line"),
+    (GOOD_DOCKERFILE.replace("FROM scratch", "FROM debian"), "FROM debian, not FROM scratch"),
+    (GOOD_DOCKERFILE.replace("COPY --from=build /hello /hello", "COPY hello /hello"), "never copies"),
+    ("just some text", "no FROM line"),
+    (["FROM scratch"], "1 FROM line(s)"),
+    ({"FROM": "scratch"}, "is a dict"),
+    (GOOD_DOCKERFILE.replace("RUN gcc", "RUNN gcc"), "RUNN is not a Dockerfile instruction"),
+    (42, "is a number"),
+])
+def test_02_3_a_fault_of_the_file_itself_is_never_unverified(dockerfile, says):
     verdict = checks.check_02_3(dockerfile)
-    assert verdict.passed is False and says in verdict.message, verdict
+    assert verdict.passed is False and not verdict.unverified and says in verdict.message, verdict
+
+
+def test_02_3_takes_its_lines_too():
+    lines = hello.MULTI_STAGE_DOCKERFILE.splitlines()
+    assert checks.check_02_3(lines).unverified and checks.check_02_3(tuple(lines)).unverified
+    assert "is a list" in checks.check_02_3([1, 2]).message
+
+
+def test_02_3_takes_a_file_too(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text(hello.MULTI_STAGE_DOCKERFILE)
+    for answer in (path, str(path), hello.MULTI_STAGE_DOCKERFILE.encode()):
+        assert checks.check_02_3(answer).unverified
+
+
+# --- on a real engine: built, run and read -----------------------------------------------------
+BASE = hello.BUILD_BASE
+LAB = f"""FROM {BASE} AS build
+COPY hello.c message.h /src/
+RUN gcc -static -Os -s -o /hello /src/hello.c
+
+FROM scratch
+COPY --from=build /hello /hello
+USER 65534
+ENTRYPOINT ["/hello"]
+"""
+
+#: (name, Dockerfile, what the verdict must be: "pass", "fail" or "outside", words it says).
+#: A "pass" that the legacy builder refuses says so ("legacy" in the words).
+BUILT = [
+    ("the lab's reference answer", LAB, "pass", "static, GNU libc"),
+    ("the step's template: musl, not glibc", hello.MULTI_STAGE_DOCKERFILE, "fail", "not linked with GNU libc"),
+    ("several sources into .", LAB.replace("COPY hello.c message.h /src/", "COPY hello.c message.h .")
+     .replace("/src/hello.c", "hello.c"), "pass", "legacy builder (DOCKER_BUILDKIT=0) refuses"),
+    ("static linking through LDFLAGS", LAB.replace("RUN gcc -static -Os -s -o /hello /src/hello.c",
+                                                  "ENV LDFLAGS=-static\nRUN gcc $LDFLAGS -o /hello /src/hello.c"),
+     "pass", "static"),
+    ("exec-form RUN, cd, relative -o", LAB.replace("RUN gcc -static -Os -s -o /hello /src/hello.c",
+                                                    'WORKDIR /src\nRUN ["gcc", "-static", "-o", "out", "hello.c"]')
+     .replace("COPY --from=build /hello /hello", "COPY --from=build /src/out /hello"), "pass", "static"),
+    ("clang would be another compiler", LAB.replace("gcc -static", "cc -static"), "pass", "static"),
+    ("a syntax line this engine cannot fetch", "# syntax=docker/dockerfile:1.4\n" + LAB, "pass", "static"),
+    ("passwd for USER nobody", LAB.replace("USER 65534", "USER nobody").replace(
+        "COPY --from=build /hello /hello", "COPY --from=build /hello /hello\nCOPY --from=build /etc/passwd /etc/passwd"),
+     "pass", "static"),
+    # faults of the answer: the engine's words, the step named
+    ("message.h left out", LAB.replace("COPY hello.c message.h /src/", "COPY hello.c /src/"), "fail",
+     "message.h: No such file or directory"),
+    ("compiled before copied", LAB.replace("COPY hello.c message.h /src/\nRUN gcc -static -Os -s -o /hello /src/hello.c",
+                                           "RUN gcc -static -Os -s -o /hello /src/hello.c\nCOPY hello.c message.h /src/"),
+     "fail", "RUN gcc"),
+    ("an object file, not a program", LAB.replace("gcc -static -Os -s -o /hello", "gcc -c -o /hello"), "fail",
+     "object file"),
+    ("dynamic", LAB.replace("-static ", ""), "fail", "dynamically linked"),
+    ("a file not in the context", LAB.replace("COPY hello.c message.h /src/", "COPY hello.c message.h main.c /src/"),
+     "fail", "main.c"),
+    ("copied from a path the stage never wrote", LAB.replace("COPY --from=build /hello /hello",
+                                                             "COPY --from=build /out/hello /hello"), "fail", "/out/hello"),
+    ("shell-form ENTRYPOINT", LAB.replace('ENTRYPOINT ["/hello"]', "ENTRYPOINT /hello"), "fail", "shell form"),
+    ("USER by name", LAB.replace("USER 65534", "USER nobody"), "fail", "no /etc/passwd"),
+    ("make is not in the base", LAB.replace("RUN gcc -static -Os -s -o /hello /src/hello.c",
+                                            "WORKDIR /src\nRUN make LDFLAGS=-static hello && cp hello /hello"),
+     "fail", "make"),
+    ("the sources shipped too", LAB.replace("COPY --from=build /hello /hello", "COPY --from=build /src /src\n"
+                                            "COPY --from=build /hello /hello"), "fail", "more than the program"),
+    ("two programs", LAB.replace("COPY --from=build /hello /hello",
+                                 "COPY --from=build /hello /hello\nCOPY --from=build /usr/bin/gcc /gcc"),
+     "fail", "2 ELF files"),
+    ("a typo in an instruction", LAB.replace("RUN gcc", "RUNN gcc"), "fail", "unknown instruction"),
+    # outside the answer: "not built here"
+    ("a base nobody can pull here", LAB.replace(BASE, "nobody-has/this-base:1"), "outside", "cannot be pulled"),
+]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name, dockerfile, kind, says", BUILT, ids=[b[0] for b in BUILT])
+def test_02_3_judged_by_building(build_engine, progress_file, monkeypatch, name, dockerfile, kind, says):
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    verdict = checks.check_02_3(dockerfile)
+    got = "pass" if verdict.passed else ("outside" if verdict.unverified else "fail")
+    if name == "a base nobody can pull here" and got == "fail":   # an engine that reaches Docker Hub hears
+        assert re.search(r"denied|not found|does not exist", verdict.message), verdict   # "no such image"
+        return
+    assert got == kind and says in verdict.message, verdict
+    judged_after_building = r"docker run|ELF|dynamically|object file|more than|GNU libc|not a Dockerfile instruction"
+    if kind == "fail" and not re.search(judged_after_building, verdict.message):
+        assert re.search(r"the step .+ failed: \"|stopped before its first step", verdict.message), verdict
+
+
+@pytest.mark.engine
+def test_02_3_an_install_without_network_is_not_built_here(build_engine, progress_file, monkeypatch):
+    from labkit.checks import building
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    installs = LAB.replace("COPY hello.c", "RUN apt-get update && apt-get install -y make\nCOPY hello.c")
+    verdict = checks.check_02_3(installs)
+    if building.has_bridge(build_engine):
+        pytest.skip("this engine gives builds a network: the install's outcome is the build's")
+    assert verdict.unverified and "no network" in verdict.message and "apt-get" in verdict.message, verdict
+
+
+@pytest.fixture(scope="module")
+def build_engine(engine):
+    """The engine, with the lab's build base imported (`labkit build-base`, cached)."""
+    from labkit.errors import LabkitError
+    from labkit.fleet import buildbase
+    try:
+        buildbase.ensure(engine)
+    except LabkitError as err:
+        from conftest import need
+        need("engine", f"the lab's build base cannot be made here: {err}")
+    return engine
+
+
+@pytest.mark.engine
+def test_02_3_a_misspelt_lab_base_is_the_answers_fault(build_engine, progress_file, monkeypatch):
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    verdict = checks.check_02_3(LAB.replace(BASE, "labkit/buildbase:bookworm"))
+    assert verdict.passed is False and not verdict.unverified, verdict
+    assert "labkit/buildbase:bookworm is not the lab's base" in verdict.hint

@@ -12,6 +12,8 @@ import pytest
 from labkit import checks, hello, oci
 
 TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
+#: A program the rules take for busybox (it says so, as busybox does): for tests that run nothing.
+BUSYBOX = TINY + b"\0BusyBox v9.9 (labkit test)\0"
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +32,7 @@ def work(tmp_path):
 
 
 def _busybox_layer(target="busybox"):
-    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755),
+    return [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755),
             oci.Entry.symlink("bin/sh", target)]
 
 
@@ -46,7 +48,7 @@ def test_05_1_shell_image(work):
 
 
 @pytest.mark.parametrize("busybox, says", [
-    (oci.Entry.file("bin/busybox", TINY, mode=0o644), "permission denied"),
+    (oci.Entry.file("bin/busybox", BUSYBOX, mode=0o644), "permission denied"),
     (oci.Entry.file("bin/busybox", b"#!", mode=0o755), "too small for a program"),
 ])
 def test_05_1_wants_a_program_that_can_run(work, busybox, says):
@@ -63,13 +65,32 @@ def test_05_1_wants_a_program_that_can_run(work, busybox, says):
     (oci.Entry.file("bin/sh", b"#!"), False, "not a link"),
 ])
 def test_05_1_follows_the_link_as_the_kernel_would(work, sh, passed, says):
-    layer = [oci.Entry.file("bin/busybox", TINY, mode=0o755), sh]
+    layer = [oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755), sh]
     verdict = checks.check_05_1(oci.Image([layer]).write(work / "bb.tar"))
     assert verdict.passed is passed and says in verdict.message, verdict
 
 
+def test_05_1_wants_busybox_itself(work):
+    layer = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", TINY, mode=0o755), oci.Entry.symlink("bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([layer]).write(work / "hello.tar"))
+    assert verdict.passed is False and "not busybox" in verdict.message, verdict
+
+
+def test_05_1_merged_usr_and_a_stand_in(work, tmp_path):
+    usr = [oci.Entry.symlink("bin", "usr/bin"), oci.Entry.dir("usr"), oci.Entry.dir("usr/bin"),
+           oci.Entry.file("usr/bin/busybox", BUSYBOX, mode=0o755), oci.Entry.symlink("usr/bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([usr]).write(work / "usr.tar"))
+    assert verdict.passed and "/usr/bin/busybox" in verdict.message, verdict
+    from labkit import machine
+    stand_in = machine.Busybox(None, "x86_64", "none here").stand_in(tmp_path)
+    layer = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", source=stand_in, mode=0o755),
+             oci.Entry.symlink("bin/sh", "busybox")]
+    verdict = checks.check_05_1(oci.Image([layer]).write(work / "stand-in.tar"))
+    assert verdict.unverified and "stand-in" in verdict.message, verdict
+
+
 def test_05_1_wants_one_layer(work):
-    layers = [[oci.Entry.file("bin/busybox", TINY, mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
+    layers = [[oci.Entry.file("bin/busybox", BUSYBOX, mode=0o755)], [oci.Entry.symlink("bin/sh", "busybox")]]
     verdict = checks.check_05_1(oci.Image(layers).write(work / "two.tar"))
     assert verdict.passed is False and "2 layers" in verdict.message
 
@@ -165,11 +186,11 @@ OPAQUES = [
     ("opaque with its folder", [oci.Entry.dir("data"), oci.Entry.opaque("data"), NEW], True, "only new.txt"),
     ("per-file whiteouts", [oci.Entry.whiteout("data/old.txt"), oci.Entry.whiteout("data/notes.txt"),
                             oci.Entry.whiteout("data/sub"), NEW], False, "Right view, but not an opaque whiteout"),
-    ("the folder whited out", [oci.Entry.whiteout("data"), NEW], False, "whole folder (.wh.data)"),
+    ("the folder whited out", [oci.Entry.whiteout("data"), NEW], False, "open /data/new.txt: not a directory"),
     ("opaque, no new file", [oci.Entry.opaque("data")], False, "holds nothing"),
     ("opaque and an extra file", [oci.Entry.opaque("data"), NEW, oci.Entry.file("data/x", b"x")], False,
      "holds new.txt, x"),
-    ("opaque at the root", [oci.Entry.file(".wh..wh..opq", b""), NEW], False, "not in /data"),
+    ("opaque at the root", [oci.Entry.file(".wh..wh..opq", b""), NEW], False, "for the folder /, not for /data"),
     ("a misspelt marker", [oci.Entry.file("data/.wh.opq", b""), NEW], False, "is not the marker"),
     ("only a new file", [NEW], False, "holds new.txt, notes.txt"),
 ]
@@ -187,3 +208,57 @@ def test_05_4_needs_two_layers_with_something_to_replace(work):
     assert "1 layer" in checks.check_05_4(work / "one.tar").message
     oci.Image([[oci.Entry.file("x", b"x")], [oci.Entry.opaque("data"), NEW]]).write(work / "empty.tar")
     assert "nothing in /data" in checks.check_05_4(work / "empty.tar").message
+
+
+# --- on the engine: what sh really does, what /data really holds ---------------------------------
+def _real_busybox() -> bytes:
+    from labkit import machine
+    found = machine.busybox("x86_64")
+    if found.path is None:
+        from conftest import need
+        need("tools", f"a static busybox: {found.reason}")
+    return found.path.read_bytes()
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("sh, also_deleted", [
+    (SYMBOLIC, ()), (HARD, ()), (oci.Entry.symlink("bin/sh", "/bin/busybox"), ()), (HARD, ("bin/sh",))])
+def test_05_2_agrees_with_the_engine(engine, work, monkeypatch, sh, also_deleted):
+    if engine.facts.arch != "amd64":
+        pytest.skip("the busybox here is the x86_64 one")
+    base = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", _real_busybox(), mode=0o755), sh]
+    upper = [oci.Entry.whiteout(p) for p in ("bin/busybox", *also_deleted)]
+    path = oci.Image([base, upper], cmd=["/bin/sh"]).write(work / "deleted.tar", tag="labkit-test-05-2:x")
+    engine.load(path)
+    try:
+        run = engine.docker(["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", "labkit-test-05-2:x",
+                             "-c", "echo ok"])
+    finally:
+        engine.remove("labkit-test-05-2:x")
+    really = "runs" if run.exit_code == 0 and run.output.strip() == "ok" else "fails"
+    assert checks.check_05_2((path, really)).passed, "the rules disagree with docker run"
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    verdict = checks.check_05_2((path, really))
+    assert verdict.passed and "on the engine" in verdict.message, verdict
+
+
+@pytest.mark.engine
+def test_05_4_agrees_with_docker_export(engine, work, tmp_path):
+    """The merged /data the checker judges is what a container of the image sees."""
+    from labkit.checks.whiteouts import _data_view
+    from labkit.errors import LabkitError
+    for name, upper, _, _ in OPAQUES:
+        path = oci.Image([LOWER, upper], cmd=["/bin/busybox"]).write(work / "opaque.tar", tag="labkit-test-05-4:x")
+        try:
+            engine.load(path)
+        except LabkitError as err:                  # the engine refuses the layer: so does the checker
+            assert "not a directory" in str(err) and "not a directory" in checks.check_05_4(path).message, name
+            continue
+        try:
+            exported = engine.export("labkit-test-05-4:x", tmp_path / "export.tar")
+        finally:
+            engine.remove("labkit-test-05-4:x")
+        with tarfile.open(exported) as tar:
+            seen = sorted(posixpath.normpath(m.name) for m in tar.getmembers()
+                          if posixpath.normpath(m.name).startswith("data/"))
+        assert seen == _data_view(oci.inspect(path)), name

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from labkit import checks, hello, oci
+from labkit.errors import LabkitError
 
 TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
 
@@ -18,6 +19,41 @@ def progress_file(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_PROGRESS", str(path))
     monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
     return path
+
+
+# --- 03.1: the loader --------------------------------------------------------------------
+@pytest.mark.parametrize("answer, passed, says", [
+    ("/lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    ("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", False, "exactly the path the program names"),
+    ("  /lib64/ld-linux-x86-64.so.2\n", True, "PT_INTERP"),
+    ("ld-linux-x86-64.so.2", False, "full path"),
+    ("libc.so.6", False, "libc is missing too"),
+    ("/lib/ld-musl-x86_64.so.1", False, "musl"),
+    ("/bin/sh", False, "not what the dynamic hello asks for"),
+    ("the loader, /lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    (b"/lib64/ld-linux-x86-64.so.2", True, "PT_INTERP"),
+    ("`/lib64/ld-linux-x86-64.so.2`", True, "PT_INTERP"),
+    (64, False, "is a number"),
+])
+def test_03_1_interpreter(answer, passed, says):
+    verdict = checks.check_03_1(answer)
+    assert verdict.passed is passed and says in verdict.message
+
+
+def test_03_1_accepts_this_machines_own_loader(monkeypatch):
+    import platform
+
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert checks.check_03_1("/lib/ld-linux-aarch64.so.1").passed
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    verdict = checks.check_03_1("/lib/ld-linux-aarch64.so.1")
+    assert verdict.passed is False and "another processor" in verdict.message
+
+
+def test_03_1_wants_the_path_the_program_names():
+    assert checks.check_03_1("/lib64/ld-linux-x86-64.so.2").passed
+    verdict = checks.check_03_1("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    assert verdict.passed is False and "exactly the path the program names" in verdict.message
 
 
 # --- 02.5: the image that fails twice (no exec bit, USER nobody without /etc/passwd) ---------
@@ -73,6 +109,30 @@ FIXES = [
      {"user": "65534"}, True, ["says amd64 for an aarch64 program", "warns"]),
     ("both, labelled arm64", [[_hello(0o755, data=hello.tiny_elf(b"hi\n", arch="aarch64"))]],
      {"user": "65534", "architecture": "arm64"}, True, []),
+    # how the runtime finds the command: a string is one word, PATH is the image's or the default
+    ("cmd as one string", [[_hello(0o755)]], {"user": "65534", "cmd": "/hello"}, True, ["uid 65534"]),
+    ("a string with an argument", [[_hello(0o755)]], {"user": "65534", "cmd": "/hello x"}, False,
+     ["there is no /hello x in the image"]),
+    ("found on the image's PATH", [[oci.Entry.dir("bin"), _hello(0o755, "bin/hello")]],
+     {"user": "65534", "cmd": ["hello"], "env": ["PATH=/bin"]}, True, []),
+    ("not on the image's PATH", [[oci.Entry.dir("opt"), _hello(0o755, "opt/hello")]],
+     {"user": "65534", "cmd": ["hello"], "env": ["PATH=/bin"]}, False, ["the image's PATH, /bin"]),
+    ("found on the default PATH", [[oci.Entry.dir("usr"), oci.Entry.dir("usr/local"), oci.Entry.dir("usr/local/bin"),
+                                    _hello(0o755, "usr/local/bin/hello")]],
+     {"user": "65534", "cmd": ["hello"]}, True, []),
+    ("default PATH has no /opt", [[oci.Entry.dir("opt"), _hello(0o755, "opt/hello")]],
+     {"user": "65534", "cmd": ["hello"]}, False, ["Docker's default PATH"]),
+    ("a relative path from WorkingDir", [[oci.Entry.dir("app"), _hello(0o755, "app/hello")]],
+     {"user": "65534", "cmd": ["./hello"], "workdir": "/app"}, True, []),
+    ("entrypoint and cmd", [[_hello(0o755)]], {"user": "65534", "entrypoint": ["/hello"], "cmd": ["x"]}, True, []),
+    ("entrypoint as one string", [[_hello(0o755)]], {"user": "65534", "entrypoint": "/hello", "cmd": None}, True, []),
+    ("a hard link to the program", [[_hello(0o755, "a.out"), oci.Entry.hardlink("hello", "a.out")]],
+     {"user": "65534"}, True, []),
+    ("a dangling link", [[oci.Entry.symlink("hello", "gone")]], {"user": "65534"}, False,
+     ["symbolic link to gone, which is not there"]),
+    ("a user number another passwd lacks", [_accounts(b"root:x:0:0::/:/x\n") + [_hello(0o755)]],
+     {"user": "65534"}, True, ["uid 65534"]),
+    ("the user as a JSON number", [[_hello(0o755)]], {"user": 65534}, False, ["cannot unmarshal number"]),
 ]
 
 
@@ -113,16 +173,18 @@ def test_03_2_agrees_with_the_engine(engine, tmp_path, progress_file):
             continue
         slug = re.sub(r"[^a-z0-9]+", "-", name)
         tag = f"labkit-test-02-5:{slug}"
-        path = oci.Image(layers, **{"cmd": ["/hello"], **kwargs}).write(tmp_path / f"{slug}.tar", tag=tag)
-        assert engine.docker(["load", "-i", str(path)]).exit_code == 0
-        engine.remember(tag)
+        path = oci.Image(layers, **{"cmd": ["/hello"], **kwargs}).write(tmp_path / "work" / f"{slug}.tar", tag=tag)
         try:
-            run = engine.docker(["run", "--rm", "--network", "none", tag])
+            engine.load(path)
+            run = engine.run(tag)                 # docker run --rm --network none TAG (through the API)
+            starts = run.ok and run.stdout.startswith(b"Hello")
+        except LabkitError as err:                # the engine refuses the image itself
+            run, starts = err, False
         finally:
             engine.remove(tag)
-        starts = run.exit_code == 0 and run.output.startswith("Hello")
         expected = True if name == "root is not a fix" else passed
-        assert starts is expected, f"{name}: {run.output}"
+        assert starts is expected, f"{name}: {run}"
+        assert checks.check_03_2(path).passed is passed, name          # the rules, no engine (as the fixture sets)
 
 
 # --- 03.3: ENTRYPOINT + CMD -----------------------------------------------------------------
@@ -163,6 +225,8 @@ GREETINGS = [
     ("sh -c that ignores its words", {"entrypoint": ["/busybox", "sh", "-c", "echo hello world"], "cmd": ["x"]},
      [], False, "never uses them"),
     ("echo not on PATH", {"entrypoint": ["echo", "hello"], "cmd": ["world"]}, [], False, "has no / in it"),
+    ("busybox's word replaced", {"entrypoint": ["/busybox"], "cmd": ["echo", "hello", "world"]}, [], False,
+     "busybox has no applet named 'you'"),
     ("no execute bit", {"entrypoint": ["/busybox", "echo", "hello"], "cmd": ["world"]}, "0644", False,
      "no execute bit"),
 ]
@@ -196,3 +260,36 @@ def test_03_3_wants_your_own_image(tmp_path):
     path = oci.Image([[oci.Entry.file("busybox", b"x", mode=0o755)]], cmd=["/busybox"]).write(tmp_path / "x.tar")
     assert "not under work/" in checks.check_03_3(path).message
     assert "nothing at" in checks.check_03_3(tmp_path / "work" / "none.tar").message
+
+
+@pytest.mark.engine
+def test_03_3_agrees_with_the_engine(engine, tmp_path, progress_file, monkeypatch):
+    """Each image really prints what the checker says, with and without the engine:
+    the rules' verdict (no engine) and the engine's are the same, and both are what
+    `docker run IMG` and `docker run IMG you` print."""
+    if engine.facts.arch != "amd64":
+        pytest.skip("the table's busybox is the x86_64 one")
+    for name, kwargs, extra, passed, _ in GREETINGS:
+        path = _greet(tmp_path, name, kwargs, extra)
+        tag = f"labkit-test-03-3:{re.sub(r'[^a-z0-9]+', '-', name)}"
+        loaded = engine.docker(["load", "-i", str(path)])
+        engine.remember(tag)
+        try:
+            runs = [engine.docker(["run", "--rm", "--network", "none", tag, *args]) for args in ([], ["you"])]
+        finally:
+            engine.remove(tag)
+        really = loaded.exit_code == 0 and [r.exit_code == 0 and r.output.strip() for r in runs] == [
+            "hello world", "hello you"]
+        assert really is passed, f"{name}: {[r.output for r in runs]}"
+        by_rules = checks.check_03_3(path)
+        assert by_rules.passed is passed, (name, str(by_rules))
+        if name in ON_THE_ENGINE:                 # the checker's own runs: a few rows are enough
+            monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+            on_engine = checks.check_03_3(path)
+            monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
+            assert on_engine.passed is passed and ("Both really ran" in on_engine.message or not passed), on_engine
+
+
+#: The 03.3 rows the engine test also checks with the checker running them itself.
+ON_THE_ENGINE = {"entrypoint and cmd", "sh -c with a default", "cmd holds it all", "shell form without a shell"}
+

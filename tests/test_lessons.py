@@ -279,8 +279,8 @@ def test_busybox_on_macos_or_windows_is_none_with_a_labelled_stand_in(tmp_path, 
     layer = [oci.Entry.file("bin/busybox", source=found.source(tmp_path), mode=0o755),
              oci.Entry.symlink("bin/sh", "busybox")]
     info = oci.inspect(oci.Image([layer]).write(tmp_path / "work" / "base.tar"))
-    assert "bin/busybox" in info.files                      # exercise 05.1's checker still applies
-    assert checks.check_05_1(str(tmp_path / "work" / "base.tar")).passed
+    assert "bin/busybox" in info.files                      # exercise 05.1's checker still applies:
+    assert checks.check_05_1(str(tmp_path / "work" / "base.tar")).unverified     # nothing here can run sh
 
 
 def test_busybox_follows_the_engines_architecture(engine, monkeypatch):

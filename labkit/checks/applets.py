@@ -19,15 +19,46 @@ import re
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "a": "\a", "b": "\b", "r": "\r", "v": "\v", "f": "\f"}
 
 
-def output(argv: list[str]) -> tuple[str, int] | None:
-    """``(stdout, exit status)`` of busybox run as ``argv`` (the applet is argv[0]'s
-    base name, or argv[1] after ``busybox``); None when this module cannot tell."""
+def names(program: bytes) -> set[str] | None:
+    """The applet names a busybox binary holds (its table starts ``[``, ``[[``, then the
+    rest in order); None when it has no such table.
+
+    Example:
+        >>> sorted(names(b"...\\0[\\0[[\\0ash\\0echo\\0sh\\0\\0..."))
+        ['[', '[[', 'ash', 'echo', 'sh']
+    """
+    start = program.find(b"\0[\0[[\0")
+    if start < 0:
+        return None
+    found, last = [], ""
+    for raw in program[start + 1:start + 1 + 16384].split(b"\0"):
+        name = raw.decode("ascii", "replace")
+        if not re.fullmatch(r"[\w\[\].-]{1,32}", name) or name < last:
+            break
+        found.append(name)
+        last = name
+    return set(found) if len(found) > 2 else None
+
+
+def applet(argv: list[str]) -> tuple[str, list[str]] | None:
+    """``(applet name, its arguments)`` busybox runs for ``argv``; None for a bare
+    ``busybox``."""
     name = posixpath.basename(argv[0]) if argv else ""
     args = argv[1:]
     if name == "busybox":
         if not args:
             return None
         name, args = posixpath.basename(args[0]), args[1:]
+    return name, args
+
+
+def output(argv: list[str]) -> tuple[str, int] | None:
+    """``(stdout, exit status)`` of busybox run as ``argv`` (the applet is argv[0]'s
+    base name, or argv[1] after ``busybox``); None when this module cannot tell."""
+    found = applet(argv)
+    if found is None:
+        return None
+    name, args = found
     if name == "echo":
         return _echo(args), 0
     if name == "printf":

@@ -60,27 +60,51 @@ BOTH_NAMES = {"owner names", "owner name fields", "user and group names", "user 
               "user name and group name", "names", "owner", "owners", "ownership", "owner fields"}
 
 
-def _field_names(fields) -> set[str] | None:
-    """The answer as canonical field names; None when it is not a collection of names."""
+#: Names that mean the numeric owner fields (not the name fields).
+ID_SYNONYMS = {"owner id": "uid", "user id": "uid", "owner uid": "uid", "group id": "gid", "numeric owner": "uid"}
+
+
+def _scan(item: str) -> set[str]:
+    """The field names one item of an answer names (``"gname (and so chksum)"`` names two)."""
+    text = " " + re.sub(r"[_/]", " ", item.lower()) + " "
+    text = text.replace(" owner group ", " owner/group ").replace("owner group", "owner/group")
+    found: set[str] = set()
+    vocabulary = {**{f: {f} for f in TAR_FIELDS}, **{k: {v} for k, v in FIELD_SYNONYMS.items()},
+                  **{k: {v} for k, v in ID_SYNONYMS.items()},
+                  **{k.replace("/", " "): {"uname", "gname"} for k in BOTH_NAMES}}
+    for term in sorted(vocabulary, key=len, reverse=True):
+        pattern = rf"(?<![a-z]){re.escape(term)}(?![a-z])"
+        if re.search(pattern, text):
+            found |= vocabulary[term]
+            text = re.sub(pattern, " ", text)
+    return found
+
+
+def _field_names(fields) -> tuple[set[str], list[str]] | None:
+    """``(canonical field names, items that name none)``; None when the answer is not a
+    collection of names (a set, list, tuple or text)."""
     if isinstance(fields, (bytes, bytearray)):
         fields = bytes(fields).decode("utf-8", "replace")
     if isinstance(fields, str):
-        fields = re.split(r"\s*(?:,|;|\+|&|\band\b|\n)\s*", fields)
-        if len(fields) == 1:
-            fields = fields[0].split() if " ".join(fields[0].split()).lower() not in (
-                set(FIELD_SYNONYMS) | BOTH_NAMES) else fields
+        fields = [f for f in re.split(r"\s*(?:,|;|\+|&|\band\b|\n)\s*", fields)]
     if isinstance(fields, dict):
         fields = list(fields)
     if not isinstance(fields, (set, frozenset, list, tuple)):
         return None
     if not all(isinstance(f, (str, bytes)) for f in fields):
         return None
-    names = {" ".join(re.sub(r"^(the|its|a)\s+", "", str(f).strip().strip(".").lower().replace("_", " ")).split())
-             for f in fields} - {""}
-    found = set()
-    for name in names:
-        found |= {"uname", "gname"} if name in BOTH_NAMES else {FIELD_SYNONYMS.get(name, name)}
-    return found
+    found, unknown = set(), []
+    for item in fields:
+        item = (item.decode("utf-8", "replace") if isinstance(item, bytes) else item).strip().strip(".")
+        if not item:
+            continue
+        named = _scan(item)
+        if not named and len(item.split()) > 1:            # "mode uname gname": words, not one name
+            named = set().union(*(_scan(w) for w in item.split()))
+        found |= named
+        if not named:
+            unknown.append(item)
+    return found, unknown
 
 
 def check_04_1(fields) -> Verdict:
@@ -93,11 +117,11 @@ def check_04_1(fields) -> Verdict:
     """
     if fields is None:
         return unanswered("04.1", "a set of field names, e.g. {\"mtime\"}")
-    got = _field_names(fields)
-    if got is None:
+    named = _field_names(fields)
+    if named is None:
         return verdict("04.1", False, f"{fields!r} is not a set of field names.",
                         "write them as a set of strings, e.g. {\"mtime\", \"size\"}")
-    unknown = sorted(got - set(TAR_FIELDS))
+    got, unknown = named
     if unknown:
         return verdict("04.1", False, f"{', '.join(unknown)}: not a tar header field.",
                         "the fields are " + ", ".join(TAR_FIELDS))
@@ -143,13 +167,21 @@ def format_name(text: str) -> str | None:
     for name, spellings in FORMAT_NAMES.items():
         if clean in spellings or clean.replace("-", " ") in {s.replace("-", " ") for s in spellings}:
             return name
+    words = set(re.findall(r"[a-z0-9.]+", clean.replace("-", " ")))
+    if "oci" in words and not words & {"docker", "moby"}:                  # "OCI Image Layout Specification"
+        return "oci-layout"
+    if words & {"docker", "moby"} and not {"oci"} & words:
+        if words & {"v1", "1.9", "pre", "legacy"} and not words & {"v1.2", "v1.2.0", "1.2", "archive", "save"}:
+            return "docker-v1"
+        return "docker-archive"                                          # "Docker Image Specification v1.2.0"
     return None
 
 
 def saved_by_docker(path) -> bool | None:
     """True when the file has what only ``docker save`` writes (layer folders with
     ``VERSION`` and ``json`` before Docker 25; ``index.json`` *and* ``manifest.json``
-    since), False when not, None for a save without layers (nothing tells).
+    since), False when it is laid out as labkit writes images, None when nothing tells
+    (no layers, or another engine's save).
 
     Example:
         >>> import tempfile, pathlib
@@ -167,9 +199,9 @@ def saved_by_docker(path) -> bool | None:
         return None
     if {"index.json", "manifest.json"} <= names or any(n.endswith("/VERSION") for n in names):
         return True
-    if not any(n.endswith("layer.tar") or n.startswith("blobs/") for n in names):
-        return None
-    return False
+    labkits = any(re.fullmatch(r"[0-9a-f]{64}/layer\.tar", n) for n in names) or (
+        "index.json" in names and any(n.startswith("blobs/") for n in names))
+    return False if labkits else None        # another tool's save (Podman's <hex>.tar layers): not told
 
 
 def _pair(answer) -> tuple[object, object] | None:

@@ -21,8 +21,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-#: Base images that come with a C compiler (the official gcc image, buildpack-deps).
-COMPILER_IMAGES = ("gcc", "buildpack-deps")
+#: Base images that come with a C compiler (the official gcc image, buildpack-deps, the lab's build base).
+COMPILER_IMAGES = ("gcc", "buildpack-deps", "build-base")
 #: Packages that bring a C compiler, as apt or apk install them.
 COMPILER_PACKAGES = re.compile(r"\b(gcc|build-essential|build-base|alpine-sdk|clang|musl-tools|tcc)\b")
 #: A compiler being run: the first word of a shell command (``x86_64-linux-gnu-gcc-12`` too).

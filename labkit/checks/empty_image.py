@@ -28,7 +28,8 @@ LOOK_ALIKES = {
     hashlib.sha256(b"").hexdigest(): "That is the digest of zero bytes, not of an empty tar archive.",
     oci.SCHEMA1_EMPTY_GZIP_DIGEST.split(":")[-1]:
         "That is the gzipped empty tar (schema 1); a diff_id is taken before compression.",
-    BUILDKIT_EMPTY_GZIP_HEX: "That is BuildKit's gzipped empty layer (4f4fb700…); a diff_id is taken before compression.",
+    BUILDKIT_EMPTY_GZIP_HEX:
+        "That is BuildKit's gzipped empty layer (4f4fb700…); a diff_id is taken before compression.",
     hashlib.sha256(b"0" * 10240).hexdigest(): "Those are 10,240 characters \"0\" (byte 0x30), not zero bytes.",
     hashlib.sha256(b"\\0" * 10240).hexdigest(): "That hashes the two characters \\ and 0, repeated: write b\"\\0\" "
                                                 "(one zero byte), or bytes(10240).",
@@ -41,7 +42,8 @@ def check_01_1(changes) -> Verdict:
     """Predict: if only the ``created`` date changes, does the image ID change? (True/False)"""
     if changes is None:
         return unanswered("01.1", "True or False")
-    answer, failed = bool_answer("01.1", changes)
+    answer, failed = bool_answer("01.1", changes, yes=("change", "different", "differ", "new id", "another"),
+                                 no=("same", "unchanged", "stay", "identical", "keep"))
     if failed:
         return failed
     if answer:
@@ -72,7 +74,8 @@ def check_01_2(digest) -> Verdict:
                        "\"sha256:\" + hashlib.sha256(bytes(10240)).hexdigest() is the form")
     if hex_part == TAR_EMPTY_DIFF_ID.split(":")[1]:
         if algorithm != "sha256":
-            return verdict("01.2", False, "The hex is right, but a digest names its algorithm.",
+            said = (f"it is written sha256, not {algorithm}" if algorithm else "a digest names its algorithm")
+            return verdict("01.2", False, f"The hex is right, but {said}.",
                            "write it as \"sha256:\" + hashlib.sha256(...).hexdigest()")
         return verdict("01.2", True, "10,240 zero bytes: the two end-of-archive blocks, padded with 18 more to "
                        "a whole 10 KiB record, as GNU tar and Python's tarfile write it. Empty either way, but "

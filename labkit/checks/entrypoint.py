@@ -79,6 +79,12 @@ def _predict(fs: Rootfs, args: list[str]):
         started = start(fs, args)
     except Fault as fault:
         return fault
+    if started.kind == "busybox":
+        known, called = applets.names(fs.read(started.program)), applets.applet(started.argv)
+        if known is not None and called is not None and called[0] not in known:
+            fault = Fault(f"{called[0]}: applet not found", f"busybox has no applet named {called[0]!r}")
+            fault.argv = started.argv
+            return fault
     found = applets.output(started.argv) if started.kind in ("busybox", "stand-in") else None
     return started.argv, found, started.kind
 
@@ -90,8 +96,9 @@ def _really(eng, path, info):
             results = [live.run(eng, ref, args) for args, _ in RUNS]
     except LabkitError as err:
         return err.message if hasattr(err, "message") else str(err)
-    return [(r.stdout.decode("utf-8", "replace"), r.error or (f"exit status {r.exit_code}"
-             if r.exit_code else None)) for r in results]
+    return [(r.stdout.decode("utf-8", "replace"), r.error or (
+        f"exit status {r.exit_code}" + (f": {' '.join(r.stderr.decode('utf-8', 'replace').split())[:200]}"
+                                        if r.stderr.strip() else "") if r.exit_code else None)) for r in results]
 
 
 def _outcome(rule, real):
@@ -101,7 +108,7 @@ def _outcome(rule, real):
     if real is not None:
         stdout, error = real
         if error:
-            fault = rule if isinstance(rule, Fault) else Fault(error, "the run failed")
+            fault = rule if isinstance(rule, Fault) else Fault(error, f"it runs {shlex.join(argv)}, which fails")
             return argv, stdout, fault
         return argv, stdout, None
     if isinstance(rule, Fault):
@@ -132,6 +139,8 @@ def _why(config: dict, args: list[str], want: str, argv: list[str], printed: str
                                                              or "not found" in fault.words):
             return (f"{run} runs {shlex.join(argv)}: the shell form needs /bin/sh, and this image has no /bin/sh "
                     f"(\"{fault.words}\"). Use the list form with /busybox, or add a link bin/sh -> /busybox.")
+        if argv:
+            return f"{run} runs {shlex.join(argv)}, which fails: {fault.why} (\"{fault.words}\")."
         return f"{run} does not start: {fault.why} (\"{fault.words}\")."
     said = (printed or "").strip()
     base = f"{run} runs {shlex.join(argv)} and prints {said!r}, not {want!r}"

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import platform
+import re
 
 from labkit.checks.runtime import Fault, Rootfs, start
 from labkit.checks.verdict import Verdict, in_work, inspect_answer, text_answer, unanswered, verdict
@@ -31,6 +32,9 @@ def check_03_1(interpreter) -> Verdict:
     if failed:
         return failed
     answer = answer.strip().strip("\"'`")
+    if " " in answer:                          # "the loader /lib64/ld-linux-x86-64.so.2": its path
+        paths = re.findall(r"/[\w./+-]+", answer)
+        answer = paths[0].rstrip(".") if len(paths) == 1 else answer
     here = platform.machine().lower().replace("arm64", "aarch64").replace("amd64", "x86_64")
     accepted = {LOADERS["x86_64"][0], LOADERS.get(here, LOADERS["x86_64"])[0]}
     if answer in {LOADERS["x86_64"][1], LOADERS.get(here, LOADERS["x86_64"])[1]}:
@@ -92,8 +96,12 @@ def _diagnose(fs: Rootfs):
     except Fault as fault:
         problems = [f"{fault.why}: the runtime answers \"{fault.words}\"."]
         hints = [fault.hint or 'cmd=["/hello"]']
-        if fault.words.startswith("unable to find"):
+        if fault.words.startswith("unable to find group"):
+            hints = ['a group number needs no /etc/group: user="nobody:65534"; or add etc/group with a line '
+                     'nogroup:x:65534:']
+        elif fault.words.startswith("unable to find"):
             hints = [HINT_USER]
+        if fault.words.startswith("unable to find"):
             second = _as_anyone(fs)
             if second:
                 problems.append(second)

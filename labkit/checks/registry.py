@@ -11,6 +11,7 @@ Example:
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from labkit import registry
@@ -152,7 +153,7 @@ def check_06_2(transfer) -> Verdict:
                        "labkit.oci.Image([base_layer, [labkit.oci.Entry.file(\"hello.txt\", b\"mine\\n\")]], ...)")
     kept = f"{len(shared)} shared layer(s) ({sum(b.size for b in shared):,} bytes)"
     how = {"mounted": "mounted from the notebook's repository, not sent", "exists": "already there, not sent",
-           "uploaded": "sent"}
+           "uploaded": "sent again by this push (it did not ask to mount it), stored once by the registry"}
     done = sorted({how.get(b.action, b.action) for b in shared})
     return verdict("06.2", True, f"{kept}: {', '.join(done)}; {len(own)} layer(s) of your own "
                    f"({sum(b.size for b in own):,} bytes). {transfer.moved:,} bytes sent in all by this push.")
@@ -197,9 +198,10 @@ def check_06_4(answer) -> Verdict:
     clean = " ".join(text.strip().lower().split())
     letter = clean.strip("()[]. :)") if len(clean) <= 4 else None
     if letter not in CHOICES:
-        named = [k for k, words in CHOICES.items() if any(w in clean for w in words)]
-        negated = any(n in clean.split() for n in ("not", "no", "isn't", "never"))
-        if len(named) != 1 or negated:
+        said = re.sub(r"\b(not|isn't|is not|no|never|rather than|instead of)\b\s+(an?\s+|the\s+)?[\w/.-]+"
+                      r"(\s+(image|manifest|push|entry|architecture|platform))?", " ", clean)
+        named = [k for k, words in CHOICES.items() if any(w in said for w in words)]
+        if len(named) != 1:
             return verdict("06.4", False, f"{text!r}: answer with one letter.", "\"a\", \"b\" or \"c\"")
         letter = named[0]
     if letter == "b":

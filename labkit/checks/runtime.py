@@ -32,7 +32,8 @@ from pathlib import Path
 
 from labkit import hello, oci
 from labkit.errors import LabkitError
-from labkit.oci.merge import Tree
+from labkit.checks.users import exec_user, may
+from labkit.oci.merge import ROOT, Tree, unpacked
 
 #: The runtime's ``PATH`` when the image sets none (moby ``oci.DefaultPathEnv``).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -77,12 +78,39 @@ def env_path(config: dict) -> str:
     return found
 
 
-class Fault(Exception):
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """What one path of the merged filesystem holds (hard links: the same mode and size)."""
+
+    path: str
+    type: str            # dir | file | symlink | char | block | fifo
+    mode: int
+    uid: int = 0
+    gid: int = 0
+    size: int = 0
+    linkname: str = ""
+
+
+def merged(layers) -> dict[str, Node]:
+    """path -> :class:`Node` of the merged filesystem, as overlay2 lays the layers
+    (``labkit.oci.merge``).
+
+    Raises:
+        BadImage: a layer Docker could not unpack either.
+    """
+    tree = Tree()
+    for number, layer in enumerate(layers, 1):
+        tree.overlay(unpacked(layer.entries, f"layer {number}"))
+    return {path: Node(path, n.kind, n.mode, n.uid, n.gid, n.size, n.linkname)
+            for path, n in tree.nodes.items() if path != ROOT}
+
+
+class Fault(LabkitError):
     """Why the process would not start: ``words`` is what the runtime says (runc's
     error text, as of 1.1), ``why`` the reason in the lab's words, ``hint`` the fix."""
 
     def __init__(self, words_: str, why: str, hint: str = ""):
-        super().__init__(words_)
+        super().__init__(f"{why}: {words_}", hint or None)
         self.words, self.why, self.hint = words_, why, hint
         self.argv: list[str] = []     # the command line that failed
 
@@ -107,14 +135,7 @@ class Rootfs:
     def __init__(self, path, info=None):
         self.path, self.info = path, info if info is not None else oci.inspect(path)
         self.config = self.info.config.get("config") or {}
-        tree = Tree()
-        for layer in self.info.layers:
-            tree.begin_layer()
-            for entry in layer.entries:
-                if entry.type == "hardlink" and entry.link_path in tree.nodes:   # the inode's mode
-                    entry = dataclasses.replace(entry, mode=tree.nodes[entry.link_path].mode)
-                tree.apply(entry)
-        self.nodes = tree.nodes
+        self.nodes = merged(self.info.layers)
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     def __enter__(self) -> "Rootfs":
@@ -180,66 +201,6 @@ class Rootfs:
             return None
         lines = self.read(path).decode("utf-8", "replace").splitlines()
         return [ln.strip().split(":") for ln in lines if ln.strip() and not ln.strip().startswith("#")]
-
-
-def _number(field: str) -> int:
-    # Like Go's strconv.Atoi with the error ignored, as moby/sys/user parses these files.
-    return int(field) if field.isdigit() else 0
-
-
-def exec_user(spec: str, passwd: list[list[str]] | None, group: list[list[str]] | None
-              ) -> tuple[int, int, list[int]]:
-    """``(uid, gid, supplementary gids)`` the runtime starts the program as, for the
-    config's ``User``, following moby/sys/user's GetExecUser.
-
-    Raises:
-        ValueError: the runtime's own words when it cannot find the user or group.
-
-    Example:
-        >>> exec_user("65534", None, None)
-        (65534, 0, [])
-        >>> exec_user("nobody", None, None)
-        Traceback (most recent call last):
-        ...
-        ValueError: unable to find user nobody: no matching entries in passwd file
-    """
-    name, _, group_name = str(spec).strip().partition(":")
-    uid, gid, sgids, matched = 0, 0, [], ""
-    if name:
-        rows = [r for r in passwd or [] if r[0] == name or (name.isdigit() and len(r) > 2
-                                                             and _number(r[2]) == int(name))]
-        if rows:
-            row = rows[0] + [""] * 4
-            matched, uid, gid = row[0], _number(row[2]), _number(row[3])
-        elif name.isdigit():
-            uid = int(name)
-        else:
-            raise ValueError(f"unable to find user {name}: no matching entries in passwd file")
-    if group_name:
-        rows = [r for r in group or [] if r[0] == group_name or (group_name.isdigit() and len(r) > 2
-                                                                 and _number(r[2]) == int(group_name))]
-        if rows:
-            gid = _number((rows[0] + [""] * 3)[2])
-        elif group_name.isdigit():
-            gid = int(group_name)
-        else:
-            raise ValueError(f"unable to find group {group_name}: no matching entries in group file")
-    elif matched:
-        sgids = [_number((r + [""] * 4)[2]) for r in group or [] if matched in (r + [""] * 4)[3].split(",")]
-    return uid, gid, sgids
-
-
-def may(entry, bit: int, uid: int, gid: int, sgids: list[int]) -> bool:
-    """The kernel's permission check of ``entry`` (its mode and owner) for ``bit`` (1 =
-    execute or enter); root passes when any execute bit is set (files) or always (folders)."""
-    mode = entry.mode & 0o777
-    if uid == 0:
-        return entry.type == "dir" or bool(mode & 0o111)
-    if uid == entry.uid:
-        return bool(mode & (bit << 6))
-    if entry.gid in (gid, *sgids):
-        return bool(mode & (bit << 3))
-    return bool(mode & bit)
 
 
 def find_program(fs: Rootfs, name: str) -> tuple[str, object]:

@@ -1,6 +1,8 @@
 """Checkers of notebook 00, start here."""
 from __future__ import annotations
 
+import re
+
 from labkit import machine
 from labkit.checks.verdict import Verdict, unanswered, verdict
 
@@ -10,7 +12,8 @@ def check_00_1(mode) -> Verdict:
     if mode is None:
         return unanswered("00.1", "\"live\" or \"offline\"")
     actual = machine.mode()
-    if str(mode).strip().lower() == actual:
+    said = {w for w in ("live", "offline") if w in str(mode).lower()}
+    if said == {actual}:
         return verdict("00.1", True, f"Right: {actual}." + (
             " Engine cells run on your Docker now." if actual == "live"
             else " Engine cells show recorded results; labkit's own builder runs here."))
@@ -25,6 +28,9 @@ def check_00_2(letter) -> Verdict:
     answer = str(letter).strip().lower()
     if len(answer) <= 4:                       # "b", "(b)", "b)", "b." all name the letter
         answer = answer.strip("()[]. :)")
+    else:                                      # "b) one program and ..." names it too
+        found = re.match(r"^\(?([abc])\)?[).:]?\s", answer + " ")
+        answer = found.group(1) if found else answer
     if answer not in ("a", "b", "c"):
         return verdict("00.2", False, f"{letter!r} is not one of the letters.", "answer \"a\", \"b\" or \"c\"")
     if answer == "b":

@@ -2,12 +2,15 @@
 (02.2); the multi-stage Dockerfile (02.3) is :mod:`labkit.checks.multi_stage`."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Callable
 
 from labkit import hello, oci
-from labkit.checks.verdict import Verdict, _short, exists, unanswered, verdict
+from labkit.checks.verdict import Verdict, _short, exists, in_work, number_answer, unanswered, verdict
 from labkit.errors import LabkitError
 
 
@@ -15,10 +18,17 @@ def check_02_1(path) -> Verdict:
     """A tiny hello with a message of your own, written to ``path``."""
     if path is None:
         return unanswered("02.1", "the path of your hello binary")
+    if isinstance(path, (bytes, bytearray)) and bytes(path[:4]) == b"\x7fELF":
+        return verdict("02.1", False, "That is the program's bytes; the answer is the path of the file holding them.",
+                       "labkit.hello.build(\"tiny\", \"work/02/mine\", message=b\"...\") writes it and "
+                       "returns its path")
     p = Path(path) if isinstance(path, (str, os.PathLike)) and exists(path) else None
     if p is None or not p.is_file():
         return verdict("02.1", False, f"There is no file at {_short(path)}.",
                         "write it with labkit.hello.build(\"tiny\", path, message=b\"...\")")
+    if not in_work(p):
+        return verdict("02.1", False, f"{path} is not under work/: the exercise asks for a program you build.",
+                       "labkit.hello.build(\"tiny\", \"work/02/mine\", message=b\"...\")")
     data = p.read_bytes()
     if not data.startswith(b"\x7fELF"):
         return verdict("02.1", False, f"{path} is not an ELF program.", "use labkit.hello.build(\"tiny\", ...)")
@@ -40,6 +50,27 @@ def check_02_1(path) -> Verdict:
                    f"{info.message_len}-byte message.")
 
 
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    """Raise TimeoutError in the ``with`` block after ``seconds`` (main thread, POSIX);
+    elsewhere, no limit."""
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeoutError
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
 def check_02_2(layer_size: Callable[[int], int] | None) -> Verdict:
     """A function: file size in bytes -> smallest possible layer tar holding just that file."""
     if layer_size is None:
@@ -47,13 +78,25 @@ def check_02_2(layer_size: Callable[[int], int] | None) -> Verdict:
     if not callable(layer_size):
         return verdict("02.2", False, "Pass the function itself, not a number.",
                         "def layer_size(n): ..., then check_02_2(layer_size)")
-    for n in (150, 13376, 512, 513, 1, 0):
+    for n in (150, 13376, 512, 513, 1, 0, 1_000_000):
         try:
-            got = layer_size(n)
+            with _time_limit(5):
+                raw = layer_size(n)
+        except TimeoutError:
+            return verdict("02.2", False, f"layer_size({n}) ran for over 5 seconds.", "a formula, not a loop over bytes")
         except Exception as err:  # the learner's code: report, never crash the check
-            return verdict("02.2", False, f"layer_size({n}) raised {type(err).__name__}: {err}")
+            return verdict("02.2", False, f"layer_size({n}) raised {type(err).__name__}: {err}",
+                           "def layer_size(n): return ... (n is a number of bytes)")
+        got, failed = number_answer("02.2", raw, "a number of bytes")
+        if failed:
+            return verdict("02.2", False, f"layer_size({n}) gives {_short(raw)}, not a number of bytes.",
+                           "return the size: return 512 + ...")
         want = oci.one_file_layer_size(n)
         if got != want:
+            if got and got % 10240 == 0 and want % 10240:
+                return verdict("02.2", False, f"layer_size({n}) gives {got:,}: a whole 10 KiB record, as the tar "
+                               "program and Python's tarfile pad an archive. The smallest layer needs no such padding.",
+                               "count the blocks yourself: header, data in 512-byte blocks, two end blocks")
             hint = {0: "an empty file still needs its header and the end-of-archive blocks",
                     512: "512 bytes fill exactly one block: no padding block is added",
                     513: "513 bytes need two data blocks"}.get(

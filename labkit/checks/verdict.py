@@ -68,7 +68,7 @@ def not_verified(exercise: str, reason: str, reading: str, hint: str | None = No
     """
     remember(exercise, verified=False)
     return Verdict(exercise, None, f"Not built here: {reason}. {reading} Recorded as unverified, not as "
-                   "passed: check it again where an engine answers.", hint, unverified=True)
+                   "passed: check it again where it can be built and run.", hint, unverified=True)
 
 
 def unanswered(exercise: str, what: str) -> Verdict:
@@ -84,6 +84,9 @@ def inspect_answer(exercise: str, path, what: str):
     if not exists(path):
         return None, verdict(exercise, False, f"There is nothing at {_short(os.fspath(path))}.",
                               f"write {what} there first, then pass the same path")
+    if Path(path).name in ("index.json", "oci-layout", "manifest.json") and Path(path).is_file():
+        return None, verdict(exercise, False, f"{path} is one file of the image; the image is the folder that "
+                             "holds it.", f"pass {Path(path).parent}")
     try:
         return oci.inspect(path), None
     except LabkitError as err:
@@ -148,6 +151,9 @@ def number_answer(exercise: str, value, expected: str) -> tuple[int | float | No
         return None, verdict(exercise, False, f"{value!r} is a truth value; the answer is {expected}.")
     if isinstance(value, (str, bytes)):
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        word = " ".join(text.lower().split()).split(" ")[0] if text.strip() else ""
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word], None
         match = _NUMBER.match(text)
         if not match:
             return None, verdict(exercise, False, f"{_short(value)} is not a number; the answer is {expected}.")
@@ -155,7 +161,8 @@ def number_answer(exercise: str, value, expected: str) -> tuple[int | float | No
         value = Decimal(digits)
     if isinstance(value, (numbers.Number, Decimal)) and not isinstance(value, complex):
         try:
-            exact = Fraction(value) if isinstance(value, (Decimal, Fraction, numbers.Rational)) else Fraction(float(value))
+            exact = (Fraction(value) if isinstance(value, (Decimal, Fraction, numbers.Rational))
+                     else Fraction(float(value)))
         except (TypeError, ValueError, OverflowError):
             return None, verdict(exercise, False, f"{_short(value)} is not a finite number; the answer is {expected}.")
         return (int(exact) if exact.denominator == 1 else float(exact)), None
@@ -164,23 +171,38 @@ def number_answer(exercise: str, value, expected: str) -> tuple[int | float | No
     return None, verdict(exercise, False, f"{_short(value)} is a {type(value).__name__}; the answer is {expected}.")
 
 
-def bool_answer(exercise: str, value) -> tuple[bool | None, Verdict | None]:
-    """``value`` as True or False: a ``bool`` (numpy's too), or the words ``"True"``,
-    ``"yes"``, ``"False"``, ``"no"``; else a failing Verdict.
+_NEGATION = re.compile(r"\b(not|never|no longer)\b|n't\b")
+
+
+def bool_answer(exercise: str, value, yes: tuple = (), no: tuple = ()) -> tuple[bool | None, Verdict | None]:
+    """``value`` as True or False: a ``bool`` (numpy's too), or words that mean one --
+    ``"True"``, ``"yes, it changes"``, ``"no"``, or one of the exercise's own ``yes`` /
+    ``no`` words (a ``not`` before it turns it round); else a failing Verdict.
 
     Example:
         >>> bool_answer("01.1", " no ")[0], bool_answer("01.1", False)[0]
         (False, False)
+        >>> bool_answer("01.1", "it does not stay the same", yes=("changes",), no=("same",))[0]
+        True
     """
     if _is_bool(value):
         return bool(value), None
     if isinstance(value, str):
-        word = value.strip().strip(".!").lower()
-        if word in ("true", "yes", "y"):
+        text = " ".join(value.lower().replace("’", "'").split()).strip(".!")
+        first = re.split(r"[\s,;:.!-]+", text, maxsplit=1)[0] if text else ""
+        if first in ("true", "yes", "y", "yep", "yeah"):
             return True, None
-        if word in ("false", "no", "n"):
+        if first in ("false", "no", "n", "nope"):
             return False, None
+        said_yes = any(re.search(rf"\b{w}", text) for w in yes)
+        said_no = any(re.search(rf"\b{w}", text) for w in no)
+        if said_yes != said_no:
+            return said_yes != bool(_NEGATION.search(text)), None
     return None, verdict(exercise, False, f"{_short(value)} is neither True nor False.", "write True or False")
+
+
+#: Number words learners write for small counts.
+NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 
 
 def _is_bool(value) -> bool:

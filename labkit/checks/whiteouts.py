@@ -12,11 +12,10 @@ import posixpath
 import re
 
 from labkit.checks import live
-from labkit.checks.runtime import Fault, Rootfs, start
+from labkit.checks.runtime import Fault, Rootfs, merged, start
 from labkit.checks.verdict import (Verdict, in_work, inspect_answer, norm_path, text_answer, unanswered,
                                    verdict)
 from labkit.errors import LabkitError
-from labkit.oci.merge import Tree
 
 _FAILS = re.compile(r"\b(fail|fails|failed|failing|error|errors|broken|breaks|crash|crashes|not found|no such|"
                     r"cannot|can't|cant|won't|wont|doesn't|does not|dont|don't|not run|not start|dies|missing|"
@@ -184,17 +183,24 @@ def check_05_4(path) -> Verdict:
     upper = info.layers[1].entries
     markers = [e.path for e in upper if e.opaque]
     near = [e.path for e in upper if re.search(r"wh.*op|\.opq|opaque", posixpath.basename(e.path)) and not e.opaque]
-    view = _data_view(info)
+    try:
+        view = _data_view(info)
+    except LabkitError as err:
+        return verdict("05.4", False, f"Docker could not unpack this image either: {err}",
+                       "two layers: the lower with files in data/, the upper with Entry.opaque(\"data\") and "
+                       "data/new.txt")
     if "data/.wh..wh..opq" in markers:
         if view == ["data/new.txt"]:
-            return verdict("05.4", True, f"/data now holds only new.txt: the marker hid all {len(below)} entries the "
-                           "lower layer put there, by one name, without listing them.")
+            hid = f"all {len(below)} entries" if len(below) > 1 else "the entry"
+            return verdict("05.4", True, f"/data now holds only new.txt: the marker hid {hid} the lower layer put "
+                           "there, by one name, without listing them.")
         return verdict("05.4", False, f"The marker is right, but /data holds {_listed(view)}, not new.txt alone.",
                        "the second layer: data/.wh..wh..opq and data/new.txt, nothing else in data/")
     if markers:
-        return verdict("05.4", False, f"{markers[0]} is an opaque marker for /{posixpath.dirname(markers[0]) or ''}: "
-                       "it hides what the lower layers put in that folder, not in /data.",
-                       "labkit.oci.Entry.opaque(\"data\")")
+        folder = "/" + posixpath.dirname(markers[0])
+        return verdict("05.4", False, f"{markers[0]} is an opaque marker for the folder {folder}, not for /data"
+                       + (" (and at the top of a layer, overlay2 ignores it: Docker 20.10.24 still shows the lower "
+                          "layer's files)" if folder == "/" else "") + ".", "labkit.oci.Entry.opaque(\"data\")")
     if near:
         return verdict("05.4", False, f"{near[0]} is not the marker: its name is exactly .wh..wh..opq.",
                        "labkit.oci.Entry.opaque(\"data\")")
@@ -210,13 +216,12 @@ def check_05_4(path) -> Verdict:
 
 
 def _data_view(info) -> list[str]:
-    """What the merged /data holds (every kind of entry), sorted."""
-    tree = Tree()
-    for layer in info.layers:
-        tree.begin_layer()
-        for entry in layer.entries:
-            tree.apply(entry)
-    return sorted(p for p in tree.nodes if p.startswith("data/"))
+    """What the merged /data holds (every kind of entry), sorted.
+
+    Raises:
+        BadImage: a layer Docker could not unpack either.
+    """
+    return sorted(p for p in merged(info.layers) if p.startswith("data/"))
 
 
 def _listed(paths: list[str]) -> str:

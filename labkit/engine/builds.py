@@ -100,7 +100,8 @@ class BuildsMixin:
 
     def build(self, context: str | Path, tag: str, builder: str = "legacy",
               dockerfile: str = "Dockerfile", *, label: bool = True, cache: bool = False,
-              transcript: list | None = None, platform: str | None = None) -> str:
+              transcript: list | None = None, platform: str | None = None,
+              network: str | None = None) -> str:
         """Build ``context`` with the legacy builder or BuildKit, through the docker CLI.
 
         The command is the one a learner types (``DOCKER_BUILDKIT=0 docker build ...`` for
@@ -121,6 +122,8 @@ class BuildsMixin:
                 appended to (what was typed and printed), failed or not.
             platform: build for this platform (``linux/arm64``) instead of the
                 engine's own (``--platform``; a FROM scratch build needs no emulation).
+            network: the network of RUN steps (``--network none`` where the engine has
+                no bridge: BuildKit's RUN fails there with "network bridge not found").
 
         Returns:
             The image ID (``sha256:...``).
@@ -142,6 +145,8 @@ class BuildsMixin:
             args += ["--label", f"{LABEL}=1"]
         if platform:
             args += ["--platform", platform]
+        if network:
+            args += ["--network", network]
         if dockerfile != "Dockerfile":
             args += ["-f", dockerfile]
         args += ["-t", tag, "."]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from labkit.hello.compiled import (C_SOURCE, C_SOURCE_LINK, VARIANTS, available, build, c_string,
                                        default_arch, link_map, message_header, source_excerpt)
-from labkit.hello.context import MULTI_STAGE_DOCKERFILE, write_context
+from labkit.hello.context import BUILD_BASE, MULTI_STAGE_DOCKERFILE, write_context
 from labkit.hello.describe import BinaryInfo, describe
 from labkit.hello.layout import elf_fields
 from labkit.hello.tiny import ARCHES, DEFAULT_MESSAGE, tiny_elf
@@ -30,6 +30,6 @@ OFFICIAL_HELLO_WORLD = {
 
 
 __all__ = ["ARCHES", "BinaryInfo", "C_SOURCE", "C_SOURCE_LINK", "DEFAULT_MESSAGE",
-           "MULTI_STAGE_DOCKERFILE", "OFFICIAL_HELLO_WORLD", "VARIANTS", "available", "build", "c_string", "default_arch",
+           "BUILD_BASE", "MULTI_STAGE_DOCKERFILE", "OFFICIAL_HELLO_WORLD", "VARIANTS", "available", "build", "c_string", "default_arch",
            "describe", "link_map", "message_header", "source_excerpt", "tiny_elf",
            "write_context", "elf_fields"]
