@@ -4,7 +4,9 @@ Every step of a lesson that touches an engine also shows the command line that d
 same at a terminal. :meth:`CommandsMixin.docker` runs it through the docker CLI that
 belongs to the engine (same version where there is one), exactly as shown, and returns a
 :class:`CommandRun`: the command as typed, its exit status and its output as a terminal
-shows it (standard error and output in the order they came).
+shows it (standard error and output in the order they came). On a Podman engine it runs
+the ``podman`` command a learner types there instead (:mod:`labkit.engine.podman`), with
+the docker form kept beside it where the two differ.
 
 Some of what a command prints differs on every run: IDs the engine derives from the
 build's date, durations, "2 seconds ago". :func:`varying_spans` finds those parts, so a
@@ -28,6 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from labkit.engine import podman
 from labkit.engine.base import CALL_TIMEOUT, OPERATION_TIMEOUT
 from labkit.errors import EngineError
 
@@ -45,6 +48,8 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"(?m)^#\d+ sha256:([0-9a-f]{64})$",                          # BuildKit <= 0.8 step digests
     r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
     r"(?m)^([0-9a-f]{64})$",                                      # docker run -d: the container
+    r"(?m)^--> ([0-9a-f]{11,12})$",                               # podman build (Buildah) steps
+    r"container ([0-9a-f]{64}) for attach",                       # podman run: a start that failed
 )]
 #: Text that differs on every run wherever it appears.
 ALWAYS_VARIES = [re.compile(p) for p in (
@@ -82,6 +87,8 @@ class CommandRun:
         command: as a learner types it, e.g. ``DOCKER_BUILDKIT=0 docker build -t lab/hello .``.
         exit_code: its exit status (None: it could not start or timed out).
         output: what it printed, standard error and output together, in order.
+        docker_form: on a Podman engine, the docker command a lesson names for the same
+            step, where it differs from ``command`` beyond the program's name (else None).
 
     Example:
         >>> CommandRun("docker run --rm lab/hello", 0, "Hello\\n").to_dict()["exit_code"]
@@ -91,15 +98,20 @@ class CommandRun:
     command: str
     exit_code: int | None
     output: str
+    docker_form: str | None = None
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Plain JSON-ready dict (``docker_form`` only where there is one)."""
+        data = dataclasses.asdict(self)
+        if self.docker_form is None:
+            del data["docker_form"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "CommandRun":
         """The inverse of :meth:`to_dict`."""
-        return cls(str(data["command"]), data.get("exit_code"), str(data.get("output", "")))
+        return cls(str(data["command"]), data.get("exit_code"), str(data.get("output", "")),
+                   data.get("docker_form"))
 
     def __str__(self) -> str:
         return f"$ {self.command}\n{self.output}"
@@ -160,16 +172,16 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
     for ident in sorted({i for i in ids if i}, key=len, reverse=True):
         spans += [m.span() for m in re.finditer(re.escape(ident), text)]
-    if built_now and run.command.startswith("docker save"):
+    if built_now and _is(run, "save"):
         spans += [m.span() for m in SAVED_DIGEST.finditer(text)]
-    if sizes_vary and run.command.startswith("docker images"):
+    if sizes_vary and _is(run, "images"):
         spans += [m.span() for m in IMAGES_SIZE.finditer(text)]
-    if run.command.startswith("docker system df"):
+    if _is(run, "system df"):
         header = text.find("\n") + 1                             # the numbers, not the heading
         spans += [(header + a, header + b) for a, b in
                   (m.span() for m in SYSTEM_DF_NUMBER.finditer(text[header:]))]
     marked = [(a, b, "value") for a, b in spans]
-    if "docker build" in run.command or "buildx" in run.command:
+    if _is(run, "build") or "buildx" in run.command:
         # BuildKit numbers its steps as it meets them, and that order varies from run to run
         marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
@@ -182,6 +194,11 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         elif end > start:
             merged.append((start, end, kind))
     return merged
+
+
+def _is(run: CommandRun, verb: str) -> bool:
+    """True when ``run`` is ``docker VERB`` or ``podman VERB`` (after ``KEY=value`` words)."""
+    return re.match(rf"(?:\S+=\S* )*(?:docker|podman) {verb}\b", run.command) is not None
 
 
 #: Runs of spaces that align a table's columns: their width follows the widest value,
@@ -239,31 +256,50 @@ def buildkit_canonical(text: str) -> str:
 
 
 def shown(args: Sequence[str], env: dict[str, str] | None = None,
-          pipe: Sequence[str] | None = None) -> str:
-    """The command line as typed: ``KEY=value docker ARGS [| PIPE]``.
+          pipe: Sequence[str] | None = None, tool: str = "docker") -> str:
+    """The command line as typed: ``KEY=value docker ARGS [| PIPE]`` (``podman ARGS``
+    with ``tool="podman"``).
 
     Example:
         >>> shown(["build", "-t", "lab/hello", "."], {"DOCKER_BUILDKIT": "0"})
         'DOCKER_BUILDKIT=0 docker build -t lab/hello .'
-        >>> shown(["image", "inspect", "--format", "{{.Id}}", "x"])
-        "docker image inspect --format '{{.Id}}' x"
+        >>> shown(["image", "inspect", "--format", "{{.Id}}", "x"], tool="podman")
+        "podman image inspect --format '{{.Id}}' x"
     """
     prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in (env or {}).items())
-    line = prefix + shlex.join(["docker", *args])
+    line = prefix + shlex.join([tool, *args])
     return line + (" | " + shlex.join(pipe) if pipe else "")
 
 
 class CommandsMixin:
-    """``Engine.docker``: run a docker command line against this engine."""
+    """``Engine.docker``: run a docker (or, on Podman, podman) command line against this engine."""
+
+    @cached_property
+    def podman_cli(self) -> str | None:
+        """On a Podman engine, the podman CLI that runs the learner's commands against it
+        (a fleet engine's own, else one here that answers it); None on Docker, or when no
+        podman CLI here answers (the docker CLI then talks to Podman's socket)."""
+        if self.facts.family != "podman":
+            return None
+        own = self.docker_cli if self.docker_cli and Path(self.docker_cli).name == "podman" else None
+        return podman.find_cli(self.base_url, self.facts.version, own)
+
+    @property
+    def tool(self) -> str:
+        """``podman`` when the commands shown are podman ones, else ``docker``."""
+        return "podman" if self.podman_cli else "docker"
 
     @cached_property
     def cli(self) -> str:
-        """The docker CLI for this engine's commands: the engine's own (a fleet engine's),
-        else one here whose version is the engine's, else the first that answers it.
+        """The CLI for this engine's commands: on Podman its podman CLI (see
+        :attr:`podman_cli`); else the engine's own docker CLI (a fleet engine's), else one
+        here whose version is the engine's, else the first that answers it.
 
         Raises:
             EngineError: no docker CLI here can talk to the engine.
         """
+        if self.podman_cli:
+            return self.podman_cli
         if self.docker_cli:
             return str(self.docker_cli)
         candidates = []
@@ -290,7 +326,9 @@ class CommandsMixin:
     def docker(self, args: Sequence[str], *, cwd: str | Path | None = None,
                env: dict[str, str] | None = None, pipe: Sequence[str] | None = None,
                timeout: float | None = None, cli: str | None = None) -> CommandRun:
-        """Run ``docker ARGS`` (optionally ``| PIPE``) against this engine, as shown.
+        """Run ``docker ARGS`` (optionally ``| PIPE``) against this engine, as shown; on a
+        Podman engine with a podman CLI here, the podman command a learner types there
+        (:func:`labkit.engine.podman.podman_args`), the docker form in ``docker_form``.
 
         Args:
             args: the arguments after ``docker``.
@@ -310,19 +348,28 @@ class CommandsMixin:
         """
         slow = args and args[0] in ("build", "buildx", "load", "save", "import", "push", "pull")
         timeout = timeout or (OPERATION_TIMEOUT if slow else CALL_TIMEOUT)
-        line = shown(args, env, pipe)
+        docker_form = None
+        if cli is None and self.podman_cli:          # what a learner types on Podman
+            typed, env2 = podman.podman_args(args, env)
+            if podman.differs(args, env, typed, env2):
+                docker_form = shown(args, env, pipe)
+            line, env = shown(typed, env2, pipe, tool="podman"), env2
+            argv = [self.podman_cli, "--url", self.base_url, *typed]
+        else:
+            line, argv = shown(args, env, pipe), [cli or self.cli, *args]
         full_env = {**self.cli_env(), **(env or {})}
-        argv = [cli or self.cli, *args]
         try:
             if pipe is None:
                 done = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, timeout=timeout)
-                return CommandRun(line, done.returncode, done.stdout.decode("utf-8", "replace"))
-            return self._piped(line, argv, list(pipe), cwd, full_env, timeout)
+                run = CommandRun(line, done.returncode, done.stdout.decode("utf-8", "replace"))
+            else:
+                run = self._piped(line, argv, list(pipe), cwd, full_env, timeout)
         except subprocess.TimeoutExpired:
-            return CommandRun(line, None, f"(labkit: no answer within {timeout:g} s)\n")
+            run = CommandRun(line, None, f"(labkit: no answer within {timeout:g} s)\n")
         except OSError as err:
-            return CommandRun(line, None, f"(labkit: cannot start {argv[0]}: {err.strerror})\n")
+            run = CommandRun(line, None, f"(labkit: cannot start {argv[0]}: {err.strerror})\n")
+        return dataclasses.replace(run, docker_form=docker_form)
 
     @staticmethod
     def _piped(line, argv, pipe, cwd, env, timeout) -> CommandRun:

@@ -1,0 +1,149 @@
+"""Podman through its Docker-compatible API: the ``podman`` command a learner types.
+
+``podman system service`` answers the Docker Engine API, so the docker SDK drives a
+Podman engine as it drives Docker's. What a learner *types* differs: on a machine with
+Podman it is ``podman load``, ``podman image inspect``, ``podman build`` (Buildah, the
+only builder: there is no BuildKit and no ``DOCKER_BUILDKIT``), ``podman push
+--tls-verify=false`` to a registry on loopback (Docker trusts ``127.0.0.0/8`` without
+TLS, Podman does not). :func:`podman_args` turns the docker command a lesson shows into
+the podman one; ``Engine.docker`` runs it with the podman CLI in remote mode (``podman
+--url <the engine's address>``: the same engine the SDK talks to) and shows it as typed,
+with the docker form beside it where the two differ (``CommandRun.docker_form``).
+
+Where no podman CLI is here, the docker CLI talks to Podman's socket instead and the
+commands stay docker ones (Podman's API answers both).
+
+Example:
+    >>> podman_args(["build", "--progress=plain", "--no-cache", "-t", "lab/x", "."], {"DOCKER_BUILDKIT": "1"})
+    (['build', '--no-cache', '-t', 'lab/x', '.'], {})
+    >>> podman_args(["push", "127.0.0.1:5000/lab/x:1"], {})
+    (['push', '--tls-verify=false', '127.0.0.1:5000/lab/x:1'], {})
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+#: The podman CLIs tried, in order, after one on PATH (Podman Desktop puts its own in
+#: /opt/podman/bin on macOS; Linux distributions in /usr/bin).
+CANDIDATES = ("/usr/bin/podman", "/usr/local/bin/podman", "/opt/podman/bin/podman")
+#: Docker's environment switches that have no podman counterpart (its one builder).
+DOCKER_ONLY_ENV = ("DOCKER_BUILDKIT",)
+#: Registry hosts Docker talks to without TLS by default (``127.0.0.0/8``), which Podman
+#: refuses unless told (``--tls-verify=false``, or registries.conf ``insecure = true``).
+_LOOPBACK = re.compile(r"^(?:127(?:\.\d{1,3}){3}|localhost)(?::\d+)?/")
+#: ``docker version`` template fields Podman names differently (its ``Server`` has no
+#: ``Arch``; ``OsArch`` is ``linux/amd64``).
+_VERSION_FIELDS = {"{{.Server.Arch}}": "{{.Server.OsArch}}"}
+
+
+def podman_args(args: Sequence[str], env: dict[str, str] | None = None
+                ) -> tuple[list[str], dict[str, str]]:
+    """The podman arguments and environment for ``docker ARGS`` with ``env``.
+
+    * ``build``: no ``DOCKER_BUILDKIT`` and no ``--progress`` (Buildah prints its own
+      steps); ``podman build`` is the one builder.
+    * ``push`` / ``pull`` of a loopback registry: ``--tls-verify=false``.
+    * ``save`` of several images into one docker-archive: ``--multi-image-archive``.
+    * ``version --format``: Podman's field names.
+
+    Everything else (``load``, ``image inspect``, ``images``, ``history``, ``run``,
+    ``exec``, ``export``, ``import``, ``tag``, ``rmi``, ``system df``) is the same.
+
+    Example:
+        >>> podman_args(["save", "a:1", "b:2"])
+        (['save', '--multi-image-archive', 'a:1', 'b:2'], {})
+        >>> podman_args(["version", "--format", "{{.Server.Arch}}"])[0]
+        ['version', '--format', '{{.Server.OsArch}}']
+    """
+    env = {k: v for k, v in (env or {}).items() if k not in DOCKER_ONLY_ENV}
+    out = list(args)
+    verb = out[0] if out else ""
+    if verb == "build":
+        out = [a for a in out if not a.startswith("--progress")]
+    elif verb in ("push", "pull") and any(_LOOPBACK.match(a) for a in out[1:]):
+        out.insert(1, "--tls-verify=false")
+    elif verb == "save" and len(_operands(out[1:], ("-o", "--output", "--format"))) > 1:
+        out.insert(1, "--multi-image-archive")
+    elif verb == "version":
+        out = [_VERSION_FIELDS.get(a, a) for a in out]
+    return out, env
+
+
+def _operands(args: Sequence[str], with_value: tuple[str, ...]) -> list[str]:
+    """The words of ``args`` that are neither options nor the values of ``with_value`` ones."""
+    found, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in with_value:
+            skip = True
+        elif not arg.startswith("-"):
+            found.append(arg)
+    return found
+
+
+def differs(args: Sequence[str], env: dict[str, str] | None, podman: list[str],
+            podman_env: dict[str, str]) -> bool:
+    """True when the podman command differs from the docker one beyond the program's name.
+
+    Example:
+        >>> differs(["load", "-i", "x.tar"], None, ["load", "-i", "x.tar"], {})
+        False
+    """
+    return list(args) != podman or dict(env or {}) != podman_env
+
+
+def server_version(cli: str, url: str, timeout: float = 30) -> str | None:
+    """The Podman version ``cli`` reports for the service at ``url``, or None when it
+    cannot talk to it (no such program, another engine, no answer).
+
+    Example:
+        >>> server_version("/nonexistent/podman", "unix:///nonexistent.sock") is None
+        True
+    """
+    try:
+        done = subprocess.run([cli, "--url", url, "version", "--format", "{{.Server.Version}}"],
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = (done.stdout.strip().splitlines() or [""])[0]
+    return first if done.returncode == 0 and first else None
+
+
+def find_cli(url: str, version: str, own: str | None = None) -> str | None:
+    """The podman CLI to run a learner's commands against the service at ``url``: ``own``
+    (a fleet engine's), else one here whose server answer is ``version``, else the first
+    that answers at all; None when none does.
+
+    Example:
+        >>> find_cli("unix:///nonexistent.sock", "4.3.1") is None
+        True
+    """
+    if own:
+        return own
+    found = []
+    for cli in (shutil.which("podman"), *CANDIDATES):
+        if cli and Path(cli).is_file() and cli not in found:
+            found.append(cli)
+    answering = [cli for cli in found if server_version(cli, url)]
+    same = [cli for cli in answering if client_version(cli) == version]
+    return (same or answering or [None])[0]
+
+
+def client_version(cli: str) -> str:
+    """``podman --version`` of ``cli`` (``4.3.1``; ``""`` when it does not run).
+
+    Example:
+        >>> client_version("/nonexistent/podman")
+        ''
+    """
+    try:
+        done = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    words = done.stdout.split()
+    return words[-1] if done.returncode == 0 and words else ""
