@@ -75,17 +75,12 @@ def missing(lab: Lab, case: str, reason: str) -> Case:
                 commands=[r.to_dict() for r in lab.transcript(case)])
 
 
-#: Go template that prints the version of the engine's runc (``docker version`` lists it).
-RUNC_VERSION = '{{range .Server.Components}}{{if eq .Name "runc"}}{{.Version}}{{end}}{{end}}'
-
-
 def runtime_version(engine) -> str | None:
     """The OCI runtime that starts the engine's containers (``runc 1.1.5+ds1``): the
     start-up messages are its words, so they follow its version. ``None`` when the
-    engine does not say."""
-    run = engine.docker(["version", "--format", RUNC_VERSION])
-    version = run.output.strip() if run.exit_code == 0 else ""
-    return f"runc {version}" if version and "\n" not in version else None
+    engine does not say (``/version`` ``Components``: Docker's ``runc``, Podman's
+    ``OCI Runtime (runc)``; what ``docker version`` lists)."""
+    return engine.facts.runtime or None
 
 
 # --- scratch-exec -------------------------------------------------------------------------
@@ -114,7 +109,7 @@ def _other_arch(lab: Lab) -> Case:
     engine_arch = lab.docker("other-arch", ["version", "--format", "{{.Server.Arch}}"])
     image_arch = lab.docker("other-arch", ["image", "inspect", "--format", "{{.Architecture}}", tag])
     run = lab.docker("other-arch", run_args(tag))
-    return outcome(lab, "other-arch", run, engine_arch=engine_arch.output.strip(),
+    return outcome(lab, "other-arch", run, engine_arch=engine_arch.output.strip().split("/")[-1],
                    image_arch=image_arch.output.strip(), program_arch="aarch64",
                    emulated=run.exit_code == 0)
 
