@@ -58,6 +58,7 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+    r"/tmp/[A-Za-z_.-]+(\d{6,})(?=[/:\s])",                        # Podman's temporary files for a load
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
 #: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
@@ -75,6 +76,8 @@ SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 #: The SIZE column of ``docker images`` (last on each row).
 IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)?[kMGT]?B$")
+#: The size ``docker image inspect --format '{{.Id}} {{.Size}}'`` prints last on its line.
+INSPECT_SIZE = re.compile(r"(?m)(?<= )\d+$")
 #: ``docker system df`` counts every image on the engine, not only the lesson's.
 SYSTEM_DF_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:[kMGT]?B)?(?: \(\d+%\))?(?=\s|$)")
 
@@ -170,12 +173,14 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         spans += [m.span(1) for m in pattern.finditer(text)]
     for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
-    for ident in sorted({i for i in ids if i}, key=len, reverse=True):
-        spans += [m.span() for m in re.finditer(re.escape(ident), text)]
+    for ident in sorted({i for i in ids if i}, key=len, reverse=True):   # the whole hex word:
+        spans += [m.span() for m in re.finditer(re.escape(ident) + "[0-9a-f]*", text)]  # Buildah prints 11
     if built_now and _is(run, "save"):
         spans += [m.span() for m in SAVED_DIGEST.finditer(text)]
     if sizes_vary and _is(run, "images"):
         spans += [m.span() for m in IMAGES_SIZE.finditer(text)]
+    if sizes_vary and _is(run, "image inspect") and "{{.Size}}" in run.command:
+        spans += [m.span() for m in INSPECT_SIZE.finditer(text)]
     if _is(run, "system df"):
         header = text.find("\n") + 1                             # the numbers, not the heading
         spans += [(header + a, header + b) for a, b in

@@ -67,7 +67,9 @@ def empty_dockerfile(lab: Lab) -> dict[str, Case]:
         except LabkitError as err:
             cases[builder] = failed(lab, builder, made_by, err, tag)
             continue
-        case, _ = describe_image(lab, builder, tag, made_by, shown=("inspect", "images", "run"))
+        stamped = ("image_id", "save") if lab.engine.facts.family == "podman" else ()  # Buildah dates it
+        case, _ = describe_image(lab, builder, tag, made_by, engine_assigned=stamped,
+                                 shown=("inspect", "images", "run"))
         if builder == "buildkit":
             case.extra["predicted_id"] = oci.Image.buildkit_scratch(
                 lab.engine.facts.tar_era, machine.target(lab.engine).oci_arch).image_id

@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Sequence
 
@@ -62,11 +63,17 @@ def run_args(ref: str, *command: str, env: Sequence[str] = ()) -> list[str]:
     return ["run", "--rm", "--network", "none", *[a for e in env for a in ("-e", e)], ref, *command]
 
 
+#: Podman names the container whose start failed ("preparing container <64 hex> for
+#: attach"), a new ID every run: the message keeps ``<id>`` in its place.
+_FAILED_CONTAINER = re.compile(r"(?<=container )[0-9a-f]{64}(?= for attach)")
+
+
 def outcome(lab: Lab, case: str, shown: CommandRun, **extra) -> Case:
     """The case: its transcript, and the command that shows the lesson with its result."""
+    message = _FAILED_CONTAINER.sub("<id>", one_line(steady(shown)))
     return Case(builder="labkit", commands=[r.to_dict() for r in lab.transcript(case)],
                 extra={"command": shown.command, "exit status": shown.exit_code,
-                       "message": one_line(steady(shown)), **extra})
+                       "message": message, **extra})
 
 
 def missing(lab: Lab, case: str, reason: str) -> Case:

@@ -45,17 +45,15 @@ def hello_image(era: str = "modern", arch: str = "x86_64") -> oci.Image:
     return machine.hello_image(era, arch)
 
 
-def predicted_diff_ids(arch: str = "x86_64") -> dict[str, str]:
+def predicted_diff_ids(arch: str = "x86_64", eras=("modern", "20.10", "type-bits")) -> dict[str, str]:
     """The hello layer's diff_id with each era's tar headers (``type-bits``: Podman 4.3.1's).
 
     Example:
         >>> predicted_diff_ids()["type-bits"][:19]
         'sha256:c0f74a6878fe'
     """
-    found = {era: hello_image(era, arch).diff_ids[0] for era in ("modern", "20.10")}
     entry = oci.Entry.file("hello", hello_bytes(arch), mode=0o755, mtime=0)
-    found["type-bits"] = "sha256:" + hashlib.sha256(oci.layer_tar([entry], era="type-bits")).hexdigest()
-    return found
+    return {era: "sha256:" + hashlib.sha256(oci.layer_tar([entry], era=era)).hexdigest() for era in eras}
 
 
 def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
@@ -69,10 +67,16 @@ def _hello_build(lab: Lab, builder: str) -> dict[str, Case]:
                          transcript=lab.transcript(builder))
     except LabkitError as err:
         return {builder: failed(lab, builder, made_by, err, tag)}
-    case, top = describe_image(lab, builder, tag, made_by, engine_assigned=("image_id", "save"),
+    # Buildah 1.28's history names the intermediate image of each step ("FROM 3523277eb973")
+    stamped = ("image_id", "save", "history") if lab.engine.facts.family == "podman" else ("image_id", "save")
+    case, top = describe_image(lab, builder, tag, made_by, engine_assigned=stamped,
                                shown=("layers", "images", "history", "run", "df"))
     case.extra["binary_size"] = len(hello_bytes(arch))
-    case.extra["predicted_diff_ids"] = predicted_diff_ids(arch)
+    podman = lab.engine.facts.family == "podman"
+    case.extra["predicted_diff_ids"] = predicted_diff_ids(arch, ("modern", "20.10", "type-bits")[:3 if podman else 2])
+    if podman:                                    # which Buildah: it labels what it builds
+        labels = (lab.engine.inspect(tag).get("Config") or {}).get("Labels") or {}
+        case.extra["buildah_version"] = labels.get("io.buildah.version")
     case.extra["layer_tar_headers"] = oci.tar_headers(top) if top else []
     return {builder: case}
 
