@@ -13,14 +13,15 @@ import subprocess
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit import hello, host, machine
-from labkit.errors import LabkitError
+from labkit import hello, host, machine, oci, show, terminal
+from labkit.errors import LabkitError, MissingTool
 
 
 def workdir(name: str, root: str | Path = "work") -> Path:
     """A fresh, empty folder ``root/name`` (relative to the notebook), emptied on every call.
 
     Running a notebook twice then starts from the same state, so it shows the same output.
+    It also names the lesson whose recording ``%%terminal`` cells use (``name``).
 
     Raises:
         LabkitError: ``name`` is not a plain folder name (empty, absolute, or with ``..``):
@@ -40,6 +41,7 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     elif path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    terminal.use_lesson(name)
     return path
 
 
@@ -113,3 +115,84 @@ def busybox(engine=None) -> machine.Busybox:
     finally:
         if engine is None and eng is not None:
             eng.api.close()
+
+
+def _arch(engine, arch: str | None) -> str:
+    """The architecture to build for: the engine's, ``arch``, or (``"other"``) the other one."""
+    goal = machine.target(engine).arch
+    if arch == "other":
+        return next(a for a in hello.ARCHES if a != goal) if goal in hello.ARCHES else "aarch64"
+    return host.machine_arch(arch) if arch else goal
+
+
+def hello_program(variant: str, out: str | Path, engine=None, *, arch: str | None = None,
+                  message: bytes = hello.DEFAULT_MESSAGE) -> tuple[Path | None, str]:
+    """Build the ``variant`` hello at ``out`` for the engine's processor (``arch="other"``:
+    for the other one); ``(path, one line saying what it is)``, or ``(None, why not)`` where
+    this host cannot build it (no compiler; a Mac's or Windows' compilers make no Linux
+    programs) — never an exception, so a lesson runs on every host.
+
+    The line names the architecture, static or dynamically linked, and the size, but not a
+    dynamic program's interpreter (notebook 3 asks for it before showing it).
+
+    Example:
+        >>> path, what = hello_program("tiny", "/tmp/labkit-doctest/hello", arch="x86_64")
+        >>> what
+        'hello, a static x86_64 program of 170 bytes'
+    """
+    out, goal = Path(out), _arch(engine, arch)
+    try:
+        path = hello.build(variant, out, message, arch=goal)
+    except MissingTool as err:
+        return None, f"not built here: {err} ({err.hint})" if err.hint else f"not built here: {err}"
+    info = hello.describe(path)
+    linking = "static" if info.static else "dynamically linked"
+    return path, f"{path.name}, a {linking} {info.arch} program of {info.size:,} bytes"
+
+
+def hello_image(variant: str, out: str | Path, tag: str, engine=None, *, arch: str | None = None,
+                mode: int = 0o755, **config) -> show.Note:
+    """Build the ``variant`` hello (:func:`hello_program`, next to ``out``) and write a
+    one-layer ``FROM scratch`` image holding it as ``/hello`` to ``out`` (a ``docker
+    load``-able tar tagged ``tag``), labelled with the architecture it is for.
+
+    Args:
+        variant, engine, arch: as :func:`hello_program` (``arch="other"``: the other processor).
+        out: the image file, e.g. ``work / "dynamic.tar"``; the program goes beside it as
+            ``hello-<variant>`` (``hello-<variant>-<arch>`` for another architecture).
+        tag: the name ``docker load`` gives it, e.g. ``hello:dynamic``.
+        mode: the program's permission bits in the layer.
+        config: more of ``labkit.oci.Image``'s fields (default ``cmd=["/hello"]``).
+
+    Returns:
+        one line: what was written, or why nothing was (the commands that load it then
+        fail on the missing file, so the line says so).
+
+    Example:
+        >>> print(hello_image("tiny", "/tmp/labkit-doctest/t.tar", "hello:t", arch="x86_64"))
+        /tmp/labkit-doctest/t.tar (hello:t): /hello is hello-tiny, a static x86_64 program of 170 bytes
+    """
+    out, goal = Path(out), _arch(engine, arch)
+    name = f"hello-{variant}" + (f"-{goal}" if arch == "other" else "")
+    path, what = hello_program(variant, out.parent / name, engine, arch=goal)
+    if path is None:
+        return show.Note(f"{out} was not written: {what}. The commands below load that file, so they "
+                         "fail here; their recorded output is in the deep dive linked below.", show.PALETTE[3])
+    config.setdefault("cmd", ["/hello"])
+    oci.Image([[oci.Entry.file("hello", source=path, mode=mode)]], architecture=goal, **config).write(out, tag=tag)
+    return show.Note(f"{out} ({tag}): /hello is {what}")
+
+
+def hello_map(variant: str, folder: str | Path, engine=None):
+    """The byte map of the ``variant`` hello built in ``folder`` (``labkit.show.hexdump`` of
+    ``labkit.hello.elf_fields``), or one line saying why it cannot be built here.
+
+    Example:
+        >>> print(hello_map("tiny", "/tmp/labkit-doctest").title)
+        the tiny hello: 170 bytes = ELF header 64 + program header 56 + instructions 30 + message 20
+    """
+    path, what = hello_program(variant, Path(folder) / f"hello-{variant}", engine)
+    if path is None:
+        return show.Note(what, show.PALETTE[3])
+    fields = hello.elf_fields(path)
+    return show.hexdump(fields, title=f"the {variant} hello: {show.hexdump(fields).title}")

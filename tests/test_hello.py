@@ -252,3 +252,48 @@ def test_write_context_refuses_a_folder_it_cannot_write(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(LabkitError, match="cannot write the build context"):
         hello.write_context(tmp_path / "file" / "ctx")
+
+
+# --- elf_fields: every byte named (labkit/hello/layout.py) ----------------------------------
+@pytest.mark.parametrize("arch", hello.ARCHES)
+@pytest.mark.parametrize("message", MESSAGES[:2] + [b"x" * 70_000], ids=lambda m: f"{len(m)}B")
+def test_elf_fields_name_every_byte_of_the_tiny_hello(arch, message):
+    from labkit.bytefields import totals
+
+    data = hello.tiny_elf(message, arch)
+    parts = dict(totals(hello.elf_fields(data)))
+    assert parts["ELF header"] == 64 and parts["program header"] == 56
+    assert parts.get("message", 0) == len(message)
+    assert sum(parts.values()) == len(data)
+
+
+def test_the_170_bytes_are_120_of_headers_30_of_instructions_and_the_message(tmp_path):
+    from labkit.bytefields import totals
+
+    fields = hello.elf_fields(hello.build("tiny", tmp_path / "hello", arch="x86_64"))
+    assert totals(fields) == [("ELF header", 64), ("program header", 56), ("instructions", 30), ("message", 20)]
+    named = {f.name: f for f in fields}
+    assert named["e_entry"].raw == (0x400078).to_bytes(8, "little")
+    assert named["p_filesz"].meaning.startswith("170")
+    assert [f.name for f in fields if f.part == "instructions"][-1] == "push 60; pop rax; syscall"
+
+
+@pytest.mark.parametrize("variant", ["musl-static", "dynamic"])
+def test_elf_fields_map_a_compiled_hello_by_segment(tmp_path, variant):
+    from labkit.bytefields import totals
+
+    need_tool("musl-gcc" if variant == "musl-static" else "gcc")
+    path = hello.build(variant, tmp_path / "hello")
+    fields = hello.elf_fields(path)
+    parts = [p for p, _ in totals(fields)]
+    assert parts[:2] == ["ELF header", "program headers"] and parts[-1] == "section headers"
+    assert "padding" in parts
+    assert any(".text" in f.meaning for f in fields)
+    assert any(".interp" in f.meaning for f in fields) == (variant == "dynamic")
+
+
+def test_elf_fields_refuse_what_is_not_a_64_bit_program(tmp_path):
+    with pytest.raises(LabkitError, match="64-bit little-endian ELF"):
+        hello.elf_fields(b"#!/bin/sh\necho hi\n")
+    with pytest.raises(LabkitError, match="cannot read"):
+        hello.elf_fields(tmp_path / "missing")

@@ -6,7 +6,8 @@ belongs to the engine (same version where there is one), exactly as shown, and r
 :class:`CommandRun`: the command as typed, its exit status and its output as a terminal
 shows it (standard error and output in the order they came). On a Podman engine it runs
 the ``podman`` command a learner types there instead (:mod:`labkit.engine.podman`), with
-the docker form kept beside it where the two differ.
+the docker form kept beside it where the two differ. Running them is
+:mod:`labkit.engine.cli`'s; this module is what they print, and what of it varies.
 
 Some of what a command prints differs on every run: IDs the engine derives from the
 build's date, durations, "2 seconds ago". :func:`varying_spans` finds those parts, so a
@@ -24,15 +25,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-import shutil
-import subprocess
-from functools import cached_property
-from pathlib import Path
 from typing import Iterable, Sequence
-
-from labkit.engine import podman
-from labkit.engine.base import CALL_TIMEOUT, OPERATION_TIMEOUT
-from labkit.errors import EngineError
 
 VARIES = "<varies>"
 
@@ -51,6 +44,23 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"(?m)^--> ([0-9a-f]{11,12})$",                               # podman build (Buildah) steps
     r"container ([0-9a-f]{64}) for attach",                       # podman run: a start that failed
 )]
+#: The platform Docker detects for the machine it runs on names the processor's feature
+#: level (``linux/amd64/v3`` on one machine, ``/v4`` on the next): it follows the machine.
+HOST_PLATFORM_RE = r"detected host platform \((linux/[a-z0-9]+(?:/v\d+)?)\)"
+HOST_PLATFORM = re.compile(HOST_PLATFORM_RE)
+
+
+def machine_neutral(text: str) -> str:
+    """``text`` with what follows the machine rather than the engine masked: the detected
+    host platform's feature level.
+
+    Example:
+        >>> machine_neutral("does not match the detected host platform (linux/amd64/v4) and")
+        'does not match the detected host platform (<varies>) and'
+    """
+    return HOST_PLATFORM.sub(f"detected host platform ({VARIES})", text)
+
+
 #: Text that differs on every run wherever it appears.
 ALWAYS_VARIES = [re.compile(p) for p in (
     r"\b(?:Less than a second|About a minute|About an hour|\d+ (?:second|minute|hour|day|week|"
@@ -58,6 +68,11 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+    r"(?m)^Date: (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)",     # an HTTP answer's date (curl -i)
+    r"\b127\.0\.0\.1:(\d{2,5})\b",                                 # a registry's free port
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",   # a registry's upload session
+    r"[?&]_state=([^&\s]+)",                                       # ... and its opaque state
+    HOST_PLATFORM_RE,                                             # the machine's CPU level, not the engine's
     r"/tmp/[A-Za-z_.-]+(\d{6,})(?=[/:\s])",                        # Podman's temporary files for a load
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
@@ -143,7 +158,7 @@ def engine_ids(runs: Iterable[CommandRun]) -> set[str]:
 
 
 def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
-                  sizes_vary: bool = False) -> list[tuple[int, int, str]]:
+                  sizes_vary: bool = False, stable: Iterable[str] = ()) -> list[tuple[int, int, str]]:
     """Where ``run.output`` differs on every run: ``(start, end, kind)`` spans, sorted and
     disjoint; ``kind`` is ``"value"`` (a different value each run) or ``"time"`` (a
     duration, printed only sometimes).
@@ -155,6 +170,8 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
             ``docker save`` listing hold its date.
         sizes_vary: the sizes ``docker images`` lists count the config, whose length
             follows the build's date (the containerd image store).
+        stable: IDs known to be the same on every run (a build whose config holds no
+            date), not marked even where a pattern would take them for made-up ones.
 
     Example:
         >>> run = CommandRun("docker run --rm lab/x", 125,
@@ -168,9 +185,9 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         >>> masked(CommandRun("docker run", 125, run.output.splitlines(True)[1] + "no user\\n"))
         'no user\\n'
     """
-    text, spans = run.output, []
+    text, spans, stable = run.output, [], set(stable)
     for pattern in ENGINE_ID_PATTERNS:
-        spans += [m.span(1) for m in pattern.finditer(text)]
+        spans += [m.span(1) for m in pattern.finditer(text) if m.group(1) not in stable]
     for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
     for ident in sorted({i for i in ids if i}, key=len, reverse=True):   # the whole hex word:
@@ -188,7 +205,11 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
     marked = [(a, b, "value") for a, b in spans]
     if _is(run, "build") or "buildx" in run.command:
         # BuildKit numbers its steps as it meets them, and that order varies from run to run
-        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)]
+        partial = buildkit_partial_lines(text)      # printed only sometimes: removed whole
+        marked = [m for m in marked if not any(a <= m[0] < b for a, b in partial)]
+        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)
+                   if not any(a <= m.start() < b for a, b in partial)]
+        marked += [(a, b, "time") for a, b in partial]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
     marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
@@ -227,6 +248,28 @@ def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
         out += [run.output[last:start], VARIES if kind == "value" else ""]
         last = end
     return buildkit_canonical(PADDING.sub("  ", "".join(out + [run.output[last:]])))
+
+
+def buildkit_partial_lines(text: str) -> list[tuple[int, int]]:
+    """Spans (each with its line break) of BuildKit progress lines printed while a sub-step
+    was still running, whenever a later line of the same step repeats them with more:
+    ``#2 transferring context:`` before ``#2 transferring context: 2B done`` comes or not,
+    depending on timing.
+
+    Example:
+        >>> text = "#2 transferring context:\\n#2 transferring context: 2B done\\n#2 DONE 0.0s\\n"
+        >>> [text[a:b] for a, b in buildkit_partial_lines(text)]
+        ['#2 transferring context:\\n']
+    """
+    lines, spans, start = text.splitlines(keepends=True), [], 0
+    for i, line in enumerate(lines):
+        bare = line.rstrip("\n")
+        match = BUILDKIT_STEP.match(bare)
+        if match and any(later.startswith(bare) and later.rstrip("\n") != bare
+                         for later in lines[i + 1:] if later.startswith(f"#{match.group(1)} ")):
+            spans.append((start, start + len(line)))
+        start += len(line)
+    return spans
 
 
 def buildkit_canonical(text: str) -> str:
@@ -274,119 +317,3 @@ def shown(args: Sequence[str], env: dict[str, str] | None = None,
     prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in (env or {}).items())
     line = prefix + shlex.join([tool, *args])
     return line + (" | " + shlex.join(pipe) if pipe else "")
-
-
-class CommandsMixin:
-    """``Engine.docker``: run a docker (or, on Podman, podman) command line against this engine."""
-
-    @cached_property
-    def podman_cli(self) -> str | None:
-        """On a Podman engine, the podman CLI that runs the learner's commands against it
-        (a fleet engine's own, else one here that answers it); None on Docker, or when no
-        podman CLI here answers (the docker CLI then talks to Podman's socket)."""
-        if self.facts.family != "podman":
-            return None
-        own = self.docker_cli if self.docker_cli and Path(self.docker_cli).name == "podman" else None
-        return podman.find_cli(self.base_url, self.facts.version, own)
-
-    @property
-    def tool(self) -> str:
-        """``podman`` when the commands shown are podman ones, else ``docker``."""
-        return "podman" if self.podman_cli else "docker"
-
-    @cached_property
-    def cli(self) -> str:
-        """The CLI for this engine's commands: on Podman its podman CLI (see
-        :attr:`podman_cli`); else the engine's own docker CLI (a fleet engine's), else one
-        here whose version is the engine's, else the first that answers it.
-
-        Raises:
-            EngineError: no docker CLI here can talk to the engine.
-        """
-        if self.podman_cli:
-            return self.podman_cli
-        if self.docker_cli:
-            return str(self.docker_cli)
-        candidates = []
-        for cli in (shutil.which("docker"), "/usr/bin/docker", "/usr/local/bin/docker"):
-            if cli and Path(cli).is_file() and cli not in candidates:
-                candidates.append(cli)
-        wanted = re.split(r"[+~-]", self.facts.version, maxsplit=1)[0]
-        answering = []
-        for cli in candidates:
-            try:
-                done = self._cli(cli, ["version", "--format", "{{.Client.Version}}"])
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            version = (done.stdout.strip().splitlines() or [""])[0]
-            if done.returncode == 0:
-                if re.split(r"[+~-]", version, maxsplit=1)[0] == wanted:
-                    return cli
-                answering.append(cli)
-        if answering:
-            return answering[0]
-        raise EngineError(f"no docker CLI here answers the engine at {self.base_url}",
-                          hint="install the docker CLI (Debian docker.io or docker-ce-cli)")
-
-    def docker(self, args: Sequence[str], *, cwd: str | Path | None = None,
-               env: dict[str, str] | None = None, pipe: Sequence[str] | None = None,
-               timeout: float | None = None, cli: str | None = None) -> CommandRun:
-        """Run ``docker ARGS`` (optionally ``| PIPE``) against this engine, as shown; on a
-        Podman engine with a podman CLI here, the podman command a learner types there
-        (:func:`labkit.engine.podman.podman_args`), the docker form in ``docker_form``.
-
-        Args:
-            args: the arguments after ``docker``.
-            cwd: the folder it runs in (a build context: ``.``).
-            env: variables set for it and shown before it (``DOCKER_BUILDKIT=0``).
-            pipe: a program that reads its standard output (``["tar", "-tv"]``).
-            timeout: seconds (default: long for build/load/save/import, short otherwise).
-            cli: another docker CLI for this one command (BuildKit builds).
-
-        Returns:
-            A :class:`CommandRun`; a command that fails is a result, not an error.
-
-        Example:
-            >>> print(eng.docker(["run", "--rm", "--network", "none", "lab/hello"]))  # doctest: +SKIP
-            $ docker run --rm --network none lab/hello
-            Hello from scratch!
-        """
-        slow = args and args[0] in ("build", "buildx", "load", "save", "import", "push", "pull")
-        timeout = timeout or (OPERATION_TIMEOUT if slow else CALL_TIMEOUT)
-        docker_form = None
-        if cli is None and self.podman_cli:          # what a learner types on Podman
-            typed, env2 = podman.podman_args(args, env)
-            if podman.differs(args, env, typed, env2):
-                docker_form = shown(args, env, pipe)
-            line, env = shown(typed, env2, pipe, tool="podman"), env2
-            argv = [self.podman_cli, "--url", self.base_url, *typed]
-        else:
-            line, argv = shown(args, env, pipe), [cli or self.cli, *args]
-        full_env = {**self.cli_env(), **(env or {})}
-        try:
-            if pipe is None:
-                done = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, timeout=timeout)
-                run = CommandRun(line, done.returncode, done.stdout.decode("utf-8", "replace"))
-            else:
-                run = self._piped(line, argv, list(pipe), cwd, full_env, timeout)
-        except subprocess.TimeoutExpired:
-            run = CommandRun(line, None, f"(labkit: no answer within {timeout:g} s)\n")
-        except OSError as err:
-            run = CommandRun(line, None, f"(labkit: cannot start {argv[0]}: {err.strerror})\n")
-        return dataclasses.replace(run, docker_form=docker_form)
-
-    @staticmethod
-    def _piped(line, argv, pipe, cwd, env, timeout) -> CommandRun:
-        first = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
-        try:
-            second = subprocess.run(pipe, stdin=first.stdout, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, timeout=timeout)
-        finally:
-            first.stdout.close()
-            errors = first.stderr.read()
-            first.stderr.close()
-            first.wait(timeout=timeout)
-        output = errors.decode("utf-8", "replace") + second.stdout.decode("utf-8", "replace")
-        return CommandRun(line, first.returncode or second.returncode, output)

@@ -17,6 +17,7 @@ from labkit.hello.compiled import (C_SOURCE, C_SOURCE_LINK, VARIANTS, available,
                                        default_arch, link_map, message_header, source_excerpt)
 from labkit.hello.context import MULTI_STAGE_DOCKERFILE, write_context
 from labkit.hello.describe import BinaryInfo, describe
+from labkit.hello.layout import elf_fields
 from labkit.hello.tiny import ARCHES, DEFAULT_MESSAGE, tiny_elf
 
 OFFICIAL_HELLO_WORLD = {
@@ -31,4 +32,4 @@ OFFICIAL_HELLO_WORLD = {
 __all__ = ["ARCHES", "BinaryInfo", "C_SOURCE", "C_SOURCE_LINK", "DEFAULT_MESSAGE",
            "MULTI_STAGE_DOCKERFILE", "OFFICIAL_HELLO_WORLD", "VARIANTS", "available", "build", "c_string", "default_arch",
            "describe", "link_map", "message_header", "source_excerpt", "tiny_elf",
-           "write_context"]
+           "write_context", "elf_fields"]

@@ -15,11 +15,13 @@ from labkit.errors import LabkitError
 from labkit.hello.compiled import C_SOURCE, message_header
 from labkit.hello.tiny import DEFAULT_MESSAGE
 
+#: The lab's own compiler base (``labkit build-base`` makes and imports it: Debian's gcc,
+#: libc6-dev and musl-tools, so the build needs no registry and no network).
+BUILD_BASE = "labkit/build-base:bookworm"
 #: The lesson's multi-stage Dockerfile (notebook 02, step 4): musl's static C library
 #: in the build stage, one file in the image.
-MULTI_STAGE_DOCKERFILE = """\
-FROM debian:bookworm AS build
-RUN apt-get update && apt-get install -y musl-tools
+MULTI_STAGE_DOCKERFILE = f"""\
+FROM {BUILD_BASE} AS build
 COPY hello.c message.h ./
 RUN musl-gcc -static -Os -s -o /hello hello.c
 

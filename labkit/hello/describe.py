@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from labkit.errors import LabkitError
-from labkit.hello.tiny import _CODE, _tiny_message
+from labkit.hello.tiny import _STEPS, _tiny_message
 
 
 
@@ -82,7 +82,7 @@ def describe(path: str | Path) -> BinaryInfo:
     except (ELFError, struct.error, ValueError) as err:
         raise LabkitError(f"{path} is not an ELF executable ({err})",
                           hint="describe() reads ELF binaries such as labkit.hello.build's") from None
-    message = _tiny_message(data, arch) if arch in _CODE else None
+    message = _tiny_message(data, arch) if arch in _STEPS else None
     return BinaryInfo(path=str(path), size=len(data), arch=arch, static=interpreter is None,
                       interpreter=interpreter, stripped=stripped,
                       message_len=None if message is None else len(message))

@@ -25,73 +25,71 @@ _MAX_MESSAGE = 1 << 30           # keeps every address below 4 GiB (32-bit immed
 _MACHINE = {"x86_64": 62, "aarch64": 183}          # EM_X86_64, EM_AARCH64
 
 
-def _x86_64_code(message_addr: int, length: int) -> bytes:
+#: One group of instructions: its bytes, the instructions (assembly), what they do.
+Step = tuple[bytes, str, str]
+
+
+def _x86_64_steps(message_addr: int, length: int) -> list[Step]:
     """x86-64 instructions that write the message and exit; message follows them."""
-    head = (b"\x6a\x01\x5f"                               # push 1; pop rdi   (fd 1)
-            + b"\xbe" + struct.pack("<I", message_addr)   # mov esi, message
-            + b"\xba" + struct.pack("<I", length))        # mov edx, length
+    head = [(b"\x6a\x01\x5f", "push 1; pop rdi", "rdi = 1: write to standard output (fd 1)"),
+            (b"\xbe" + struct.pack("<I", message_addr), f"mov esi, {message_addr:#x}",
+             "rsi = the message's address"),
+            (b"\xba" + struct.pack("<I", length), f"mov edx, {length}", f"rdx = its length, {length:,} bytes")]
     if length <= _ONE_WRITE_MAX:
-        return head + (b"\x89\xf8"            # mov eax, edi      (SYS_write = 1)
-                       b"\x0f\x05"            # syscall
-                       b"\x31\xff"            # xor edi, edi
-                       b"\x39\xd0"            # cmp eax, edx      (all written?)
-                       b"\x40\x0f\x95\xc7"    # setne dil         (status 1 if not)
-                       b"\x6a\x3c\x58"        # push 60; pop rax  (SYS_exit)
-                       b"\x0f\x05")           # syscall
-    return head + (b"\x89\xf8"                # loop: mov eax, edi
-                   b"\x0f\x05"                # syscall
-                   b"\x85\xc0"                # test eax, eax
-                   b"\x7e\x08"                # jle exit          (edi is still 1)
-                   b"\x01\xc6"                # add esi, eax
-                   b"\x29\xc2"                # sub edx, eax
-                   b"\x75\xf2"                # jnz loop
-                   b"\x31\xff"                # xor edi, edi
-                   b"\x6a\x3c\x58"            # exit: push 60; pop rax
-                   b"\x0f\x05")               # syscall
+        return head + [
+            (b"\x89\xf8\x0f\x05", "mov eax, edi; syscall", "system call 1: write(1, message, length)"),
+            (b"\x31\xff\x39\xd0\x40\x0f\x95\xc7", "xor edi, edi; cmp eax, edx; setne dil",
+             "exit status: 0 if every byte was written, else 1"),
+            (b"\x6a\x3c\x58\x0f\x05", "push 60; pop rax; syscall", "system call 60: exit(status)")]
+    return head + [
+        (b"\x89\xf8\x0f\x05", "loop: mov eax, edi; syscall", "system call 1: write(1, message, length)"),
+        (b"\x85\xc0\x7e\x08", "test eax, eax; jle exit", "nothing written: exit with status 1"),
+        (b"\x01\xc6\x29\xc2\x75\xf2", "add esi, eax; sub edx, eax; jnz loop",
+         "skip what was written; bytes left: write again"),
+        (b"\x31\xff", "xor edi, edi", "exit status 0"),
+        (b"\x6a\x3c\x58\x0f\x05", "exit: push 60; pop rax; syscall", "system call 60: exit(status)")]
 
 
-def _aarch64_code(message_addr: int, length: int) -> bytes:
+def _aarch64_steps(message_addr: int, length: int) -> list[Step]:
     """AArch64 instructions that write the message and exit; message follows them."""
+    def words(*values: int) -> bytes:
+        return struct.pack(f"<{len(values)}I", *values)
+
     def adr_x1(pc: int) -> int:                        # adr x1, message
         offset = message_addr - pc
         return 0x10000001 | (offset & 3) << 29 | ((offset >> 2) & 0x7FFFF) << 5
 
     movz_x2 = 0xD2800002 | (length & 0xFFFF) << 5      # movz x2, #length
     movk_x2 = 0xF2A00002 | (length >> 16) << 5         # movk x2, #length>>16, lsl 16
+    adr = adr_x1(_BASE + _HEADERS + 4)                 # the second instruction, in both shapes
     if length <= _ONE_WRITE_MAX:
-        words = [0xD2800020,      # mov x0, #1        (fd 1)
-                 0,               # adr x1, message   (patched below)
-                 movz_x2,
-                 0xD2800808,      # mov x8, #64       (SYS_write)
-                 0xD4000001,      # svc #0
-                 0xEB02001F,      # cmp x0, x2        (all written?)
-                 0x1A9F07E0,      # cset w0, ne       (status 1 if not)
-                 0xD2800BA8,      # mov x8, #93       (SYS_exit)
-                 0xD4000001]      # svc #0
-    else:
-        words = [0xD2800808,      # mov x8, #64
-                 0,               # adr x1, message
-                 movz_x2, movk_x2,
-                 0xD2800020,      # loop: mov x0, #1
-                 0xD4000001,      # svc #0
-                 0xF100001F,      # cmp x0, #0
-                 0x5400008D,      # b.le done         (+4 instructions)
-                 0x8B000021,      # add x1, x1, x0
-                 0xEB000042,      # subs x2, x2, x0
-                 0x54FFFF41,      # b.ne loop         (-6 instructions)
-                 0xF100005F,      # done: cmp x2, #0
-                 0x1A9F07E0,      # cset w0, ne       (status 1 if bytes are left)
-                 0xD2800BA8,      # mov x8, #93
-                 0xD4000001]      # svc #0
-    words[1] = adr_x1(_BASE + _HEADERS + 4)
-    return struct.pack(f"<{len(words)}I", *words)
+        return [(words(0xD2800020), "mov x0, #1", "x0 = 1: write to standard output (fd 1)"),
+                (words(adr), f"adr x1, {message_addr:#x}", "x1 = the message's address"),
+                (words(movz_x2), f"mov x2, #{length}", f"x2 = its length, {length:,} bytes"),
+                (words(0xD2800808, 0xD4000001), "mov x8, #64; svc #0", "system call 64: write(1, message, length)"),
+                (words(0xEB02001F, 0x1A9F07E0), "cmp x0, x2; cset w0, ne",
+                 "exit status: 0 if every byte was written, else 1"),
+                (words(0xD2800BA8, 0xD4000001), "mov x8, #93; svc #0", "system call 93: exit(status)")]
+    return [(words(0xD2800808), "mov x8, #64", "x8 = 64: the write system call"),
+            (words(adr), f"adr x1, {message_addr:#x}", "x1 = the message's address"),
+            (words(movz_x2, movk_x2), f"mov x2, #{length}", f"x2 = its length, {length:,} bytes"),
+            (words(0xD2800020, 0xD4000001), "loop: mov x0, #1; svc #0", "write(1, message, length)"),
+            (words(0xF100001F, 0x5400008D), "cmp x0, #0; b.le done", "nothing written: stop"),
+            (words(0x8B000021, 0xEB000042, 0x54FFFF41), "add x1, x1, x0; subs x2, x2, x0; b.ne loop",
+             "skip what was written; bytes left: write again"),
+            (words(0xF100005F, 0x1A9F07E0), "done: cmp x2, #0; cset w0, ne", "exit status 1 if bytes are left"),
+            (words(0xD2800BA8, 0xD4000001), "mov x8, #93; svc #0", "system call 93: exit(status)")]
 
 
-_CODE = {"x86_64": _x86_64_code, "aarch64": _aarch64_code}
+_STEPS = {"x86_64": _x86_64_steps, "aarch64": _aarch64_steps}
+
+
+def _code(arch: str, message_addr: int, length: int) -> bytes:
+    return b"".join(step[0] for step in _STEPS[arch](message_addr, length))
 
 
 def _code_size(arch: str, length: int) -> int:
-    return len(_CODE[arch](0, length))
+    return len(_code(arch, 0, length))
 
 
 def tiny_elf(message: bytes = DEFAULT_MESSAGE, arch: str = "x86_64") -> bytes:
@@ -111,13 +109,13 @@ def tiny_elf(message: bytes = DEFAULT_MESSAGE, arch: str = "x86_64") -> bytes:
         150
     """
     arch = host.machine_arch(arch)
-    if arch not in _CODE:
+    if arch not in _STEPS:
         raise LabkitError(f"unknown architecture {arch!r}", hint=f"use one of {', '.join(ARCHES)}")
     if len(message) > _MAX_MESSAGE:
         raise LabkitError("the tiny hello takes messages up to 1 GiB",
                           hint="its addresses are 32-bit; use a shorter message")
     message_addr = _BASE + _HEADERS + _code_size(arch, len(message))
-    code = _CODE[arch](message_addr, len(message))
+    code = _code(arch, message_addr, len(message))
     size = _HEADERS + len(code) + len(message)
     elf_header = struct.pack(
         "<4sBBBBB7sHHIQQQIHHHHHH",

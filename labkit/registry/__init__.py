@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,8 +37,8 @@ from labkit.registry.transfer import COMPRESSOR, Blob, Transfer, compress, split
 __all__ = ["COMPRESSOR", "DOCKER_MANIFEST", "DOCKER_MANIFEST_LIST", "MANIFEST_TYPES", "OCI_INDEX",
            "OCI_MANIFEST", "Blob", "Descriptor", "Exchange", "Manifest", "Registry", "Server",
            "Stored", "Transfer", "answers", "check_repository", "cli", "compress", "connect",
-           "default_root", "describe", "down", "local", "pull", "push", "resolve", "split_reference",
-           "start", "status", "up"]
+           "default_root", "describe", "down", "export", "local", "pull", "push", "resolve",
+           "split_reference", "start", "status", "up"]
 
 LOOPBACK = ("127.", "localhost", "[::1]")
 
@@ -65,16 +66,53 @@ def connect(server_or_url: Server | str) -> Registry:
     return reg
 
 
-def start(root: str | Path | None = None) -> Registry:
+def start(root: str | Path | None = None, *, users: dict[str, str] | None = None) -> Registry:
     """Start (or reuse) the registry in ``root`` and return a client for it; it stops when
     this Python process exits, or at :func:`down`.
+
+    Args:
+        root: its folder (default :func:`default_root`).
+        users: name -> password: a registry that answers ``401`` without them (basic
+            authentication); the client returned does not send them until ``.login()``.
 
     Example:
         >>> reg = start("/tmp/labkit-doctest-registry")             # doctest: +SKIP
         >>> reg.ping()["Docker-Distribution-Api-Version"]            # doctest: +SKIP
         'registry/2.0'
     """
-    return connect(up(root))
+    return connect(up(root, users=users))
+
+
+class Exported(str):
+    """The shell line that sets a variable (shown as typed, without quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def export(registry: Registry | Server | str, name: str = "REGISTRY") -> Exported:
+    """Put a registry's address, ``127.0.0.1:PORT``, into this process's environment as
+    ``$name``, so that ``%%terminal`` cells (and programs started from here) can type
+    ``docker push $REGISTRY/lab/base:1``; returns the line that does the same in a shell.
+
+    The port is free when the registry starts, so it differs from run to run; at a terminal
+    of your own, paste the line returned (``labkit registry status`` also names the port).
+
+    Raises:
+        RegistryError: ``name`` is not a shell variable name.
+
+    Example:
+        >>> export("http://127.0.0.1:5000")
+        export REGISTRY=127.0.0.1:5000
+        >>> import os; os.environ["REGISTRY"]
+        '127.0.0.1:5000'
+    """
+    if not name.isidentifier() or not name.isascii():
+        raise RegistryError(f"expected a shell variable name such as REGISTRY, got {name!r}")
+    url = registry if isinstance(registry, str) else registry.url
+    host = urlsplit(url if "://" in url else f"http://{url}").netloc
+    os.environ[name] = host
+    return Exported(f"export {name}={host}")
 
 
 @contextlib.contextmanager
