@@ -7,7 +7,7 @@ import pytest
 from fake_docker import fixture
 from labkit.engine import EngineFacts
 from labkit.engine.commands import CommandRun, engine_ids, masked, shown
-from labkit.engine.podman import client_version, differs, find_cli, podman_args
+from labkit.engine.podman import client_version, differs, find_cli, podman_args, podman_line
 
 PODMAN = ("linux-podman-4.3.1-amd64", "linux-podman-5.4.2-amd64")
 
@@ -77,3 +77,22 @@ def test_no_podman_cli_answers_a_socket_nobody_listens_on(tmp_path):
     assert find_cli(f"unix://{tmp_path}/none.sock", "4.3.1") in (None,)
     assert find_cli("unix:///x.sock", "4.3.1", own="/fleet/podman") == "/fleet/podman"
     assert client_version(str(tmp_path / "podman")) == ""
+
+
+@pytest.mark.parametrize("line, podman, docker_form", [
+    ("docker load -i work/02/hello.tar", "podman load -i work/02/hello.tar", None),
+    ("DOCKER_BUILDKIT=1 docker build --progress=plain -q -t hello:x work/02/x",
+     "podman build -q -t hello:x work/02/x", "same"),
+    ("docker push $REGISTRY/lab/busybox:docker", "podman push --tls-verify=false $REGISTRY/lab/busybox:docker", "same"),
+    ("docker save hello:labkit | tar -tv", "podman save hello:labkit | tar -tv", None),
+    ("docker version --format '{{.Server.Arch}}'", "podman version --format '{{.Server.OsArch}}'", "same"),
+    ("docker image rm a b | grep Untagged && docker run --rm x '+%H:%M %Z'",
+     "podman image rm a b | grep Untagged && podman run --rm x '+%H:%M %Z'", None),
+    ("echo pw | docker --config work/06/docker login -u student --password-stdin $LOCKED", "unchanged", None),
+    ("export D=$(docker images -q x)", "unchanged", None),
+    ("curl -s http://$REGISTRY/v2/", "unchanged", None),
+])
+def test_a_terminal_line_as_a_learner_types_it_on_podman(line, podman, docker_form, monkeypatch):
+    monkeypatch.setenv("REGISTRY", "127.0.0.1:5000")
+    assert podman_line(line) == (line if podman == "unchanged" else podman,
+                                 line if docker_form == "same" else docker_form)

@@ -21,7 +21,9 @@ Example:
 """
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -84,6 +86,62 @@ def _operands(args: Sequence[str], with_value: tuple[str, ...]) -> list[str]:
         elif not arg.startswith("-"):
             found.append(arg)
     return found
+
+
+#: A shell word as typed (quotes kept), or a word that joins commands.
+_WORD = re.compile(r"""(?:[^\s'"\\|;&]+|'[^']*'|"(?:\\.|[^"\\])*"|\\.)+|\|\||&&|[|;&]""")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _plain(word: str) -> str:
+    """A word without its quotes, its ``$VARIABLES`` as this process has them."""
+    try:
+        return os.path.expandvars(" ".join(shlex.split(word)))
+    except ValueError:
+        return word
+
+
+def podman_line(line: str) -> tuple[str, str | None]:
+    """A shell line as a learner types it on Podman: each ``docker ARGS`` command in it
+    becomes ``podman`` with :func:`podman_args` (the words kept as typed, quotes and
+    ``$VARIABLES`` too); the docker line when the two differ beyond the program's name.
+    A line with ``$(...)`` or backquotes, or a docker option before the command
+    (``docker --config DIR login``: Podman has no such option), is left as it is.
+
+    Example:
+        >>> podman_line("DOCKER_BUILDKIT=1 docker build -q -t hello:x work/02 && docker run --rm hello:x")
+        ('podman build -q -t hello:x work/02 && podman run --rm hello:x', 'DOCKER_BUILDKIT=1 docker build -q -t hello:x work/02 && docker run --rm hello:x')
+        >>> podman_line("docker load -i 'work/02/hello.tar'")
+        ("podman load -i 'work/02/hello.tar'", None)
+    """
+    words = _WORD.findall(line)
+    if "$(" in line or "`" in line or "".join(words).replace(" ", "") != line.replace(" ", ""):
+        return line, None
+    out, changed, start = [], False, 0
+    for end in [i for i, w in enumerate(words) if w in ("|", "||", "&&", ";", "&")] + [len(words)]:
+        segment, join = words[start:end], words[end:end + 1]
+        start = end + 1
+        lead = 0
+        while lead < len(segment) and _ASSIGNMENT.match(segment[lead]):
+            lead += 1
+        rest = segment[lead + 1:]
+        if segment[lead:lead + 1] != ["docker"] or not rest or rest[0].startswith("-"):
+            out += segment + join
+            continue
+        env = dict(w.split("=", 1) for w in segment[:lead])
+        plain = [_plain(w) for w in rest]
+        typed, typed_env = podman_args(plain, env)
+        changed |= differs(plain, env, typed, typed_env)
+        kept, at = [], 0
+        for arg in typed:                   # each word as typed where it is the same word
+            skip = next((j for j in range(at, len(plain)) if plain[j] == arg), None)
+            if skip is None:
+                kept.append(shlex.quote(arg))
+            else:
+                kept.append(rest[skip])
+                at = skip + 1
+        out += [f"{k}={shlex.quote(v)}" for k, v in typed_env.items()] + ["podman", *kept] + join
+    return " ".join(out), (line if changed else None)
 
 
 def differs(args: Sequence[str], env: dict[str, str] | None, podman: list[str],
