@@ -59,10 +59,10 @@ notebooks-podman: $(STAMP)
 notebooks-podman-ci: $(STAMP)
 	.ci/podman-like $(PODMAN_CI)
 
-# Re-execute every notebook in place (engine mode); commit the result.
+# Re-execute every notebook and deep dive in place (engine mode), recording the %%terminal
+# cells into data/terminal/ (.ci/execute); commit the result.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
-	$(BIN)/python .ci/strip_widget_state.py notebooks/[0-9]*.ipynb
+	BIN=$(BIN) .ci/execute
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

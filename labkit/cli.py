@@ -14,21 +14,18 @@ import json
 import sys
 from pathlib import Path
 
-from labkit import binder, checks, classroom, compare, fleet, hello, machine, observe, oci, registry, show
+from labkit import binder, checks, classroom, compare, fleet, hello, machine, observe, registry, show
 from labkit.classroom import serve
 from labkit.errors import LabkitError
-
-
-def _print_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+from labkit.oci.cli import add_commands as add_image_commands
+from labkit.oci.cli import print_json, run
 
 
 # --- doctor --------------------------------------------------------------------------
 def cmd_doctor(args) -> int:
     report = machine.report()
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         print(report.text())
     return 0
@@ -47,33 +44,6 @@ def cmd_hello(args) -> int:
     path = hello.build(args.variant, args.output, message=message, arch=args.arch)
     info = hello.describe(path)
     print(f"{path}: {info.summary()}")
-    return 0
-
-
-# --- build / inspect / extract ---------------------------------------------------------
-def cmd_build(args) -> int:
-    out = oci.build_cli(
-        adds=args.add, cmd=args.cmd, entrypoint=args.entrypoint, tag=args.tag,
-        fmt=args.format, era=args.era, output=args.output,
-    )
-    print(out)
-    return 0
-
-
-def cmd_inspect(args) -> int:
-    info = oci.inspect(args.path, ref=args.ref)
-    if args.json:
-        _print_json(info.to_dict())
-    else:
-        print(info.text())
-    return 0
-
-
-def cmd_extract(args) -> int:
-    written = oci.extract(args.path, args.dir, ref=args.ref)
-    print(f"extracted {len(written)} entries into {args.dir}")
-    if written.summary():
-        print(written.summary())
     return 0
 
 
@@ -153,7 +123,7 @@ def cmd_classroom(args) -> int:
     if args.action == "status":
         found = serve.status(room)
         if args.json:
-            _print_json(found)
+            print_json(found)
         elif not found["up"] and "learners" not in found:
             print(f"no classroom in {room.root}")
         else:
@@ -164,7 +134,7 @@ def cmd_classroom(args) -> int:
         return 0
     progress = checks.class_progress(args.files or room.root)          # summary
     if args.json:
-        _print_json(progress.to_dict())
+        print_json(progress.to_dict())
     else:
         print(checks.class_summary(progress))
     if args.plot:
@@ -194,29 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="PATH")
     s.set_defaults(func=cmd_hello)
 
-    s = sub.add_parser("build", help="build a FROM scratch image without any engine")
-    s.add_argument("--add", action="append", default=[], metavar="SRC:DEST")
-    s.add_argument("--cmd", action="append", default=None, metavar="ARG")
-    s.add_argument("--entrypoint", action="append", default=None, metavar="ARG")
-    s.add_argument("--tag", metavar="T")
-    s.add_argument("--format", default="docker-archive",
-                   choices=["docker-archive", "oci-archive", "oci-dir"])
-    s.add_argument("--era", default="modern", choices=["modern", "20.10", "1.4"])
-    s.add_argument("-o", "--output", required=True, metavar="OUT")
-    s.set_defaults(func=cmd_build)
-
-    ref_help = "which image, when the file holds several (a tag or a digest); also PATH:REF"
-    s = sub.add_parser("inspect", help="read any image tarball or OCI layout (never writes)")
-    s.add_argument("path", metavar="PATH[:REF]")
-    s.add_argument("--ref", metavar="REF", help=ref_help)
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_inspect)
-
-    s = sub.add_parser("extract", help="unpack an image's merged root filesystem, safely")
-    s.add_argument("path", metavar="PATH[:REF]")
-    s.add_argument("dir")
-    s.add_argument("--ref", metavar="REF", help=ref_help)
-    s.set_defaults(func=cmd_extract)
+    add_image_commands(sub)         # build, inspect, extract: labkit.oci.cli
 
     s = sub.add_parser("fleet", help="several Docker engines side by side")
     s.add_argument("action", choices=["list", "up", "status", "down"])
@@ -272,21 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except LabkitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
-    except OSError as err:  # a path we were given can't be read or written
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"error: {LabkitError(f'{where}{err.strerror or err}')}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 2
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

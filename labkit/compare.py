@@ -147,6 +147,29 @@ def across_rows(observations: Sequence[Observation], scenario: str,
     return rows_, varying, same
 
 
+def engine_rows(observations: Sequence[Observation], scenario: str,
+                cells: dict[str, tuple[str, str]]) -> list[dict]:
+    """One row per engine (so another engine is one more row): ``engine``, then each
+    ``label`` of ``cells`` with the value of ``(case, column)`` (``None`` where that
+    engine has no such case).
+
+    Example:
+        >>> from labkit import observe
+        >>> rows_ = engine_rows(observe.recorded(), "empty-dockerfile",
+        ...                     {"BuildKit": ("buildkit", "image"), "legacy": ("legacy", "image")})
+        >>> rows_[0]["engine"], rows_[0]["BuildKit"]
+        ('20.10.5', '71de1148337f')
+    """
+    rows_ = []
+    for obs in observations:
+        if scenario not in obs.results:
+            continue
+        cases = obs.results[scenario].cases
+        rows_.append({"engine": obs.name, **{label: case_value(cases[case], column) if case in cases else None
+                                             for label, (case, column) in cells.items()}})
+    return rows_
+
+
 def layer_headers(observation: Observation, scenario: str = "hello-legacy") -> dict:
     """The tar header of the hello file in the layer the engine saved (first member)."""
     headers = observation[scenario].main.extra.get("layer_tar_headers") or []
@@ -244,3 +267,50 @@ def pull_rows(observations: Sequence[Observation]) -> list[dict]:
                         "size (inspect)": f"{case.size_inspect:,}" if case.size_inspect is not None else "-",
                         "size (docker images)": f"{case.size_listed:,}" if case.size_listed is not None else "-"})
     return out
+
+
+#: Rows one page of the engine explorer shows (issue 17: no output over 40 rows).
+PAGE_ROWS = 10
+
+
+def explorer_rows(observations: Sequence[Observation], scenario: str | None = None) -> list[dict]:
+    """What the engine explorer lists: one row per engine x scenario x case, with the full
+    image ID and run output (``labkit.show`` shortens them, the full value on hover).
+
+    Columns: ``engine``, ``scenario`` (only without ``scenario``), ``case``, ``layers``,
+    ``image`` (the full ID, or ``error: …``), ``size (inspect)``, ``size (docker images)``,
+    ``save format``, ``run``; ``set at build time`` says whether the engine chose the ID.
+
+    Example:
+        >>> from labkit import observe
+        >>> row = explorer_rows([observe.reference()], "hello-legacy")[0]
+        >>> row["engine"], row["case"], row["layers"], row["set at build time"]
+        ('20.10.24', 'legacy', 1, True)
+    """
+    out = []
+    for obs, name, case_name, case in pairs(observations, scenario):
+        row = {"engine": obs.name, "scenario": name, "case": case_name, "layers": case.layers,
+               "image": case.image_id if case.ok else f"error: {case.error}",
+               "set at build time": "image_id" in case.engine_assigned,
+               **{c: case_value(case, c) for c in ("size (inspect)", "size (docker images)", "save format", "run")}}
+        if scenario is not None:
+            del row["scenario"]
+        out.append(row)
+    return out
+
+
+def page(rows: Sequence, number: int, size: int = PAGE_ROWS) -> tuple[list, int, int, int]:
+    """Page ``number`` (from 0; clamped to the pages there are) of ``rows``:
+    ``(its rows, the first row's number from 1, the last row's, how many pages)``.
+
+    Example:
+        >>> page(list(range(25)), 2)
+        ([20, 21, 22, 23, 24], 21, 25, 3)
+        >>> page([], 0)
+        ([], 0, 0, 1)
+    """
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(number, 0), pages - 1)
+    chosen = list(rows[number * size:(number + 1) * size])
+    first = number * size + 1 if chosen else 0
+    return chosen, first, first + len(chosen) - 1 if chosen else 0, pages

@@ -183,6 +183,13 @@ def test_sanitize_maps_live_and_recorded_lines_to_one_token():
     assert _sanitize("0123456789ab") != _sanitize("ba9876543210")
 
 
+def test_sanitize_takes_the_lines_of_a_fresh_docker_save_listing_in_any_order():
+    v = "<span class='labkit-varies'>VARIES</span>"
+    first, then = f"{v}.json\n{v}/\n{v}/layer.tar\nmanifest.json\n", f"{v}/\n{v}/layer.tar\n{v}.json\nmanifest.json\n"
+    assert _sanitize(first) == _sanitize(then)
+    assert _sanitize(first) != _sanitize(f"{v}/\n{v}/layer.tar\nmanifest.json\n{v}/json\n")
+
+
 def test_scenario_view_marks_build_time_ids():
     view = show.scenario(observe.scenario("empty-import"), ["image", "diff_ids", "run"])
     text = str(view)
@@ -366,3 +373,13 @@ def test_hello_image_without_a_linux_compiler_says_so_in_one_line(tmp_path, monk
 
 def test_hello_map_titles_the_variant_and_its_parts(tmp_path):
     assert lessons.hello_map("tiny", tmp_path).title.startswith("the tiny hello: 170 bytes = ELF header 64")
+
+
+def test_across_can_say_dash_for_missing_values_and_keep_full_values_for_hover():
+    t = show.across(observe.recorded(), "era-1.4", ["image", "layers", "diff_ids"], missing="—", hover=True)
+    refused = [r for r in t.rows if str(r["image"]).startswith("error")]
+    assert refused and "—" in str(t)
+    html = t._repr_html_()
+    assert "title='sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef, sha256:afb7" in html
+    plain = show.across(observe.recorded(), "era-1.4", ["image", "layers"])
+    assert "title=" not in plain._repr_html_() and "—" not in str(plain)

@@ -216,15 +216,16 @@ def test_build_cli_takes_the_files_mode(tmp_path):
 
 def test_extract_writes_the_merged_tree(tmp_path):
     layers = [[oci.Entry.file("a", b"1"), oci.Entry.dir("d"), oci.Entry.file("d/x", b"2"),
-               oci.Entry.symlink("d/up", "../a"), oci.Entry.symlink("abs", "/d/x")],
-              [oci.Entry.whiteout("a"), oci.Entry.hardlink("d/h", "d/x")]]
+               oci.Entry.symlink("d/up", "../a"), oci.Entry.symlink("abs", "/d/x"),
+               oci.Entry.hardlink("d/y", "d/x")],   # a hard link's target: in its layer, before it
+              [oci.Entry.whiteout("a")]]
     tar = oci.Image(layers).write(tmp_path / "img.tar")
     written = oci.extract(tar, tmp_path / "root")
     root = tmp_path / "root"
-    assert {p.relative_to(root).as_posix() for p in written} == {"d", "d/x", "d/up", "abs", "d/h"}
+    assert {p.relative_to(root).as_posix() for p in written} == {"d", "d/x", "d/up", "abs", "d/y"}
     assert not (root / "a").exists()
     assert os.readlink(root / "abs") == "/d/x"          # kept exactly as written, as Docker does
-    assert (root / "d" / "h").read_bytes() == b"2"
+    assert (root / "d" / "y").read_bytes() == b"2"
     with pytest.raises(LabkitError, match="not an empty folder"):
         oci.extract(tar, root)
 

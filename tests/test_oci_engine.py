@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import linkcases
 from conftest import need
 from labkit import hello, oci
 from labkit.errors import EngineError
@@ -161,3 +162,29 @@ def test_a_repeated_layer_that_docker_save_links_reads(engine, tmp_path):
     engine.remove("labkit-test/oci-dup:1")
     info = oci.inspect(saved)
     assert info.files == {"same": 1} and [l.diff_id for l in info.layers] == image.diff_ids
+
+
+@pytest.mark.engine
+def test_links_whiteouts_and_names_extract_as_docker_exports_them(engine, tmp_path):
+    """Every case of tests/linkcases.py (links climbing, absolute, dangling, looping; writes,
+    hard links, whiteouts and opaque markers through links, in the same layer and under a
+    lower layer's link; '..' names): loaded, exported from a container, and compared with
+    ``labkit extract`` entry for entry (types, modes, owners, link targets, contents,
+    hard-link groups, dates), or refused by both with the same words. The recording in
+    tests/data/docker-export-links.json must still be what the engine does."""
+    status = dict(engine.api.info().get("DriverStatus") or [])
+    if engine.facts.storage_driver != "overlay2" or status.get("Native Overlay Diff") != "true":
+        need("engine", f"the rules were measured on overlay2 with native diff; this engine has "
+                       f"{engine.facts.storage_driver} {status}")
+    as_root = os.geteuid() == 0
+    recorded = linkcases.RECORDING.read_text()
+    differ, moved = [], []
+    for case in linkcases.CASES:
+        docker = linkcases.docker_result(engine, case, tmp_path)
+        if not as_root:
+            docker = linkcases.without_owners(docker)
+        differ += linkcases.differences(case, docker, linkcases.labkit_result(case, tmp_path, as_root))
+        if as_root and docker != json.loads(recorded)["cases"][case]:
+            moved.append(case)
+    assert differ == []
+    assert moved == [], f"the engine no longer does what tests/data records: {moved}"

@@ -199,7 +199,7 @@ def test_engine_picker_draws_labkit_compare_by_default(capsys):
     recorded = observe.recorded()
     if len(recorded) < 2:
         pytest.skip("needs two recorded observations in data/observations/")
-    box = show.engine_picker(recorded[:2])  # outside a kernel the Output widget prints
+    box = show.engine_picker(recorded[:2], scenario="hello-legacy")  # outside a kernel the Output widget prints
     names = [o.name for o in recorded[:2]]
     assert [label for label, _ in find(box, "labkit-engine-select").options] == names
     shown = capsys.readouterr().out

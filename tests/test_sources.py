@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")) + sorted((ROOT / "notebooks").glob("deep-dives/*.ipynb"))
+#: A cell id a row may name: ``nb04-save`` in a lesson, ``dd14-step1`` in a deep dive
+#: (which a row may write after the deep dive's name: ``deep-dives/registry-across-engines ddreg-08``).
+CELL_ID = r"(?:deep-dives/[\w.-]+ )?(?:nb\d\d|dd\w*)-[\w-]+"
 #: A version of Docker (or of a part of it): "Docker 29", "BuildKit 0.13", "20.10.24", "1.10.0".
 VERSION = re.compile(r"\b(?:Docker|BuildKit|buildx|runc|containerd|Engine)\s+v?(\d+(?:\.\d+)*)"
                      r"|(?<![\w.:/-])((?:1|2\d)\.\d+(?:\.\d+)?)(?![\w.]*\d)")
@@ -22,9 +25,9 @@ def rows() -> list[tuple[str, str]]:
     found = []
     for line in (ROOT / "docs" / "sources.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and len(cells) >= 3 and re.fullmatch(r"nb\d\d-[\w-]+(, nb\d\d-[\w-]+)*", cells[0]):
+        if line.startswith("|") and len(cells) >= 3 and re.fullmatch(rf"{CELL_ID}(, {CELL_ID})*", cells[0]):
             for cell in cells[0].split(", "):
-                found.append((cell, line))
+                found.append((cell.split(" ")[-1], line))
     return found
 
 

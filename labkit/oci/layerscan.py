@@ -21,8 +21,6 @@ import posixpath
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
-import zstandard
-
 from labkit.errors import BadImage
 from labkit.oci.tarlayer import OPAQUE, WHITEOUT_PREFIX
 from labkit.oci.tarmember import Member, TarReader
@@ -146,6 +144,9 @@ class LayerStream:
             self._inflate = zlib.decompressobj(31)
             self._pending = self._gunzip(first)
         elif self.compression == "zstd":
+            import zstandard    # only for zstd layers: keeps `labkit inspect` quick to start
+
+            self._zstd_error = zstandard.ZstdError
             self._zstd = zstandard.ZstdDecompressor().stream_reader(
                 _Headed(self._read_raw, first), read_size=READ_SIZE, read_across_frames=True)
         else:
@@ -175,7 +176,7 @@ class LayerStream:
         if self._zstd is not None:
             try:
                 out = self._zstd.read(READ_SIZE)
-            except zstandard.ZstdError as err:
+            except self._zstd_error as err:
                 raise BadImage(f"{self.label}: the zstd data is corrupt ({err})") from None
             self.diff_hash.update(out)
             return out

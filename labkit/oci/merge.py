@@ -1,165 +1,106 @@
-"""What a layer does to the tree below it: one rule for ``inspect`` and ``extract``.
+"""The merged root filesystem: each layer's own folder laid over the ones below, as overlayfs does.
 
-The rule is Docker's, as its overlay2 driver applies a layer (and as the OCI
-image-spec words it: "Whiteout files MUST only apply to resources in lower/parent
-layers. Files that are present in the same layer as a whiteout file can only be
-hidden by whiteout files in subsequent layers"):
+One rule for ``inspect`` and ``extract``. A layer is first unpacked alone
+(``labkit.oci.layerdir``: links, whiteouts and hard links resolve only inside it),
+then overlaid, as Docker's overlay2 driver mounts the folders (measured on Docker
+20.10.24, see docs/extract.md):
 
-* a whiteout ``.wh.NAME`` removes ``NAME`` (and all below it) of the lower layers;
-* an opaque marker ``.wh..wh..opq`` removes what the lower layers put in its folder;
-* neither touches what its own layer wrote, before or after it in the tar (overlay2
-  turns them into a character device and an ``opaque`` attribute of the new layer);
-* any other entry replaces what is at its path, unless both are folders (then the
-  folder keeps its content and takes the new entry's metadata); a folder an entry
-  implies is created (mode 0755) where none is;
-* a hard link is one more name of its target, which must be there already (Docker:
-  ``os.Link``), written as in the tar (``./usr/bin/perl``) or not.
+* a whiteout device at ``NAME`` hides whatever the lower layers have there;
+* a folder over a lower folder merges with it (its mode, owner and date win),
+  unless it is opaque: then only its own content shows;
+* anything else hides what is below at its path, whatever that is: a folder a
+  later layer makes at ``x/`` hides a lower symbolic link ``x`` (nothing resolves
+  through a lower layer's link), and a whiteout or opaque marker under it too;
+* the root is never opaque (overlayfs ignores the marker there).
+
+Because the layer is overlaid when it is complete, the order of its members only
+matters as it mattered to the unpacking: ``.wh.d`` then ``d/`` leaves the lower
+``d``'s content showing (the folder replaced the whiteout device).
 
 Example:
     >>> from labkit.oci.layerscan import TarEntry
     >>> tree = Tree()
-    >>> for layer in ([TarEntry("d/old", "file", 1, 0o644, "", False)],
-    ...               [TarEntry("d/new", "file", 2, 0o644, "", False),
-    ...                TarEntry("d/.wh..wh..opq", "file", 0, 0o644, "", True)]):
-    ...     tree.begin_layer()
-    ...     for entry in layer:
-    ...         _ = tree.apply(entry)
+    >>> for entries in ([TarEntry("d/old", "file", 1, 0o644, "", False)],
+    ...                 [TarEntry("d/.wh..wh..opq", "file", 0, 0o644, "", True),
+    ...                  TarEntry("d/new", "file", 2, 0o644, "", False)]):
+    ...     _ = tree.overlay(unpacked(entries))
     >>> tree.files()
     {'d/new': 2}
 """
 from __future__ import annotations
 
-import dataclasses
-import posixpath
+from typing import Iterable
 
+from labkit.oci.layerdir import ROOT, Inode, LayerDir, parent_of
 from labkit.oci.layerscan import TarEntry
 
-ROOT = "."
+REMOVE, MOVE, KEEP = "remove", "move", "keep"
 
 
-def implied_folder(path: str) -> TarEntry:
-    """The entry of a folder that no tar entry named (Docker: ``MkdirAll(parent, 0755)``)."""
-    return TarEntry(path, "dir", 0, 0o755, "", False)
-
-
-def parent_of(path: str) -> str:
-    """``a/b`` -> ``a``; ``a`` -> ``.``."""
-    return posixpath.dirname(path) or ROOT
-
-
-@dataclasses.dataclass
-class Step:
-    """What applying one entry changed: ``removed`` are the tops of subtrees that left
-    the tree (in order), ``gone`` every path that left, ``made`` the folders created
-    because the entry implies them (top first)."""
-
-    removed: list[str] = dataclasses.field(default_factory=list)
-    gone: list[str] = dataclasses.field(default_factory=list)
-    made: list[str] = dataclasses.field(default_factory=list)
+def unpacked(entries: Iterable[TarEntry], label: str = "layer") -> LayerDir:
+    """One layer's folder after all of ``entries`` (raises ``BadImage`` where Docker fails)."""
+    layer = LayerDir(label)
+    for entry in entries:
+        layer.apply(entry)
+    layer.finish()
+    return layer
 
 
 class Tree:
-    """The merged filesystem, path -> the entry that put it there.
-
-    A hard link is stored as its target's entry (type and size) under its own path.
-    """
+    """The merged filesystem: path -> ``Inode`` (hard links share one)."""
 
     def __init__(self) -> None:
-        self.nodes: dict[str, TarEntry] = {}
-        self._children: dict[str, set[str]] = {ROOT: set()}
-        self._fresh: set[str] = set()     # written by the layer being applied
-
-    def begin_layer(self) -> None:
-        """Start applying a new layer (whiteouts now hide all that is here)."""
-        self._fresh = set()
+        self.nodes: dict[str, Inode] = {ROOT: Inode("dir")}
+        self.children: dict[str, set[str]] = {ROOT: set()}
 
     def kind(self, path: str) -> str | None:
         """The type of what is at ``path`` (``None``: nothing)."""
         node = self.nodes.get(path)
-        return node.type if node is not None else ("dir" if path == ROOT else None)
-
-    def link_in_the_way(self, path: str) -> str | None:
-        """The first folder of ``path`` that is a symlink, if any (writing there would
-        follow it)."""
-        parent = ROOT
-        for part in path.split("/")[:-1]:
-            parent = part if parent == ROOT else f"{parent}/{part}"
-            if self.kind(parent) == "symlink":
-                return parent
-        return None
+        return node.kind if node is not None else None
 
     def files(self) -> dict[str, int]:
-        """Regular files (hard links included): path -> size."""
-        return {path: node.size for path, node in self.nodes.items() if node.type == "file"}
+        """Regular files (every name of a hard-linked one): path -> size."""
+        return {path: node.size for path, node in self.nodes.items() if node.kind == "file"}
 
-    def apply(self, entry: TarEntry) -> Step:
-        """Apply one entry of the current layer; returns what changed."""
-        step = Step()
-        path = entry.path
-        if path in (ROOT, ""):
-            return step
-        self._make_parents(path, step)
-        if entry.whiteout:
-            if entry.opaque:
-                for child in sorted(self._children.get(parent_of(path), ())):
-                    self._remove_stale(child, step)
-            else:
-                self._remove_stale(entry.target, step)
-            return step
-        existing = self.nodes.get(path)
-        if existing is not None and not (existing.type == "dir" and entry.type == "dir"):
-            self._remove(path, step)
-        if entry.type == "hardlink":
-            target = self.nodes.get(entry.link_path)
-            if target is not None:
-                entry = dataclasses.replace(entry, type=target.type, size=target.size)
-        self._add(path, entry)
-        return step
-
-    def forget(self, path: str) -> Step:
-        """Take ``path`` (and all below it) out of the tree, as if it had not been written."""
-        step = Step()
-        if path in self.nodes:
-            self._remove(path, step)
-        return step
-
-    def _add(self, path: str, entry: TarEntry) -> None:
-        if path not in self.nodes:
-            self._children.setdefault(parent_of(path), set()).add(path)
-        self.nodes[path] = entry
-        if entry.type == "dir":
-            self._children.setdefault(path, set())
-        self._fresh.add(path)
-
-    def _make_parents(self, path: str, step: Step) -> None:
-        parent = ROOT
-        for part in path.split("/")[:-1]:
-            parent = part if parent == ROOT else f"{parent}/{part}"
-            kind = self.kind(parent)
-            if kind != "dir":
-                if kind is not None:      # a file or link in the way: replaced by a folder
-                    self._remove(parent, step)
-                self._add(parent, implied_folder(parent))
-                step.made.append(parent)
-            self._fresh.add(parent)
-
-    def _remove_stale(self, path: str, step: Step) -> None:
-        """Remove ``path`` as far as lower layers put it there."""
-        if path not in self.nodes:
-            return
-        if path not in self._fresh:
-            self._remove(path, step)
-            return
-        for child in sorted(self._children.get(path, ())):
-            self._remove_stale(child, step)
-
-    def _remove(self, path: str, step: Step) -> None:
-        step.removed.append(path)
-        self._children.get(parent_of(path), set()).discard(path)
-        stack = [path]
+    def overlay(self, layer: LayerDir) -> list[tuple[str, str]]:
+        """Lay ``layer``'s folder over the tree. Returns what the disk must do, in order:
+        ``(REMOVE, path)`` what was below, ``(MOVE, path)`` the layer's node (and all under
+        it) into the tree, ``(KEEP, path)`` a folder that merges with the one below."""
+        ops: list[tuple[str, str]] = []
+        stack = sorted(layer.children[ROOT], reverse=True)
         while stack:
-            name = stack.pop()
-            self.nodes.pop(name, None)
-            self._fresh.discard(name)
-            stack.extend(self._children.pop(name, ()))
-            step.gone.append(name)
+            path = stack.pop()
+            node, below = layer.nodes[path], self.nodes.get(path)
+            if node.kind == "dir" and below is not None and below.kind == "dir" and not node.opaque:
+                self.nodes[path] = node
+                ops.append((KEEP, path))
+                stack += sorted(layer.children[path], reverse=True)
+                continue
+            if below is not None:
+                self._remove(path)
+                ops.append((REMOVE, path))
+            if node.kind != "whiteout":
+                self._graft(layer, path)
+                ops.append((MOVE, path))
+        return ops
+
+    def _graft(self, layer: LayerDir, top: str) -> None:
+        """Add ``top`` and all under it from ``layer`` (its whiteouts hide nothing here)."""
+        self.children[parent_of(top)].add(top)
+        stack = [top]
+        while stack:
+            path = stack.pop()
+            node = layer.nodes[path]
+            self.nodes[path] = node
+            if node.kind == "dir":
+                kids = [p for p in layer.children[path] if layer.nodes[p].kind != "whiteout"]
+                self.children[path] = set(kids)
+                stack += kids
+
+    def _remove(self, top: str) -> None:
+        self.children[parent_of(top)].discard(top)
+        stack = [top]
+        while stack:
+            path = stack.pop()
+            del self.nodes[path]
+            stack.extend(self.children.pop(path, ()))

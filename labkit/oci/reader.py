@@ -15,11 +15,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 from labkit.errors import DigestMismatch
 from labkit.oci.layerscan import LayerScan, TarEntry, Visitor, scan_layer
-from labkit.oci.merge import Tree
+from labkit.oci.merge import Tree, unpacked
 from labkit.oci.plan import LayerRef, Plan, plan
 from labkit.oci.source import Source, open_image
 
@@ -47,7 +48,7 @@ class ImageInfo(Plan):
 
     layers: list[LayerInfo]
 
-    @property
+    @functools.cached_property
     def files(self) -> dict[str, int]:
         """The merged filesystem's regular files (hard links too): path -> size."""
         return merged_files(self.layers)
@@ -86,12 +87,11 @@ class ImageInfo(Plan):
 
 
 def merged_files(layers: list[LayerInfo]) -> dict[str, int]:
-    """Apply each layer over the ones below (``labkit.oci.merge``: Docker's rule)."""
+    """Unpack each layer alone and lay it over the ones below (``labkit.oci.merge``: Docker's
+    rule); raises ``BadImage`` for a layer Docker could not unpack either."""
     tree = Tree()
-    for layer in layers:
-        tree.begin_layer()
-        for entry in layer.entries:
-            tree.apply(entry)
+    for number, layer in enumerate(layers, 1):
+        tree.overlay(unpacked(layer.entries, f"layer {number}"))
     return tree.files()
 
 
@@ -121,13 +121,16 @@ def inspect(path: str | Path, ref: str | None = None) -> ImageInfo:
             the one present is read, this machine's architecture first.
 
     Raises:
-        BadImage: unreadable, inconsistent or hostile input; several images and no ``ref``.
+        BadImage: unreadable, inconsistent or hostile input; several images and no ``ref``;
+            a layer Docker could not unpack either (as ``extract`` refuses it).
         DigestMismatch: content does not hash to the digest that names it.
     """
     with open_image(path, ref) as (source, ref):
         found = plan(source, ref)
         layers = [read_layer(source, layer, n) for n, layer in enumerate(found.layers, 1)]
-    return ImageInfo(**{**vars(found), "layers": layers})
+    info = ImageInfo(**{**vars(found), "layers": layers})
+    _ = info.files      # merged now: a layer Docker cannot unpack is refused here, as by extract
+    return info
 
 
 __all__ = ["ImageInfo", "LayerInfo", "TarEntry", "inspect"]

@@ -15,8 +15,6 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -127,6 +125,8 @@ def write_image(image, out: str | Path, format: str = "docker-archive",
 
 
 def _replace_atomically(out: Path, write: Callable[[BinaryIO], None]) -> None:
+    import tempfile     # only to write: `labkit inspect` starts without it (bench/bench_inspect.py)
+
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     try:
@@ -150,6 +150,9 @@ def _write_dir(members: list[tuple[str, Content]], out: Path) -> None:
     if out.exists() and (not out.is_dir() or not set(p.name for p in out.iterdir()) <= LAYOUT_NAMES):
         raise LabkitError(f"{out} exists and is not an empty folder or an OCI layout",
                           hint="choose a new output path")
+    import shutil       # only to write: `labkit inspect` starts without them
+    import tempfile
+
     out.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:

@@ -20,9 +20,9 @@ from typing import Sequence
 
 from labkit import compare, engine as engine_mod, machine, observe, oci
 from labkit.compare import BUILD_TIME_MARK, case_value
-from labkit.show.tables import Note, Table, table
+from labkit.show.tables import Note, Short, Table, short, table
 
-__all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "case_value", "comparison", "engines",
+__all__ = ["BUILD_TIME_MARK", "DIFFERS", "ScenarioView", "across", "by_engine", "case_value", "comparison", "engines",
            "header_diff", "image", "mode_banner", "predicted_ids", "scenario", "tar_header_diff"]
 
 
@@ -181,7 +181,7 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
     rows = [{"field": name, "differs": "yes" if any(h.get(name) != first.get(name) for h in headers.values())
              else "", **{era: repr(h.get(name)) for era, h in headers.items()}}
             for name in first if name != "offset"]
-    digests = {era: oci.Image([[entry]], era=era).diff_ids[0][:19] + "…" for era in eras}
+    digests = {era: short(oci.Image([[entry]], era=era).diff_ids[0]) for era in eras}
     rows.append({"field": "layer diff_id", "differs": "yes" if len(set(digests.values())) > 1 else "",
                  **digests})
     return table(rows, ["field", *eras, "differs"], title=f"The tar header of /{entry.path}, as each era writes it")
@@ -190,13 +190,16 @@ def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
 def across(observations, scenario_name: str,
            columns: Sequence[str] = ("builder", "image", "id_kind", "layers", "diff_ids",
                                      "size (inspect)", "size (docker images)", "save format", "run"),
-           sources: bool = False) -> Table:
+           sources: bool = False, missing: str = "", hover: bool = False) -> Table:
     """One scenario on several engines: a row per engine and case, the columns of
     :func:`scenario` (IDs the engine set at build time are marked, as there).
 
     So that the table fits a notebook column, a column whose value is the same in every
     row (of two or more) is said once in the title instead; ``rows`` keep every column.
-    ``sources=True`` adds, last, where each row comes from (live, or recorded and when).
+    ``sources=True`` adds, last, where each row comes from (live, or recorded and when);
+    ``missing`` is shown where a case has no value (lessons pass "—"); ``hover=True`` keeps
+    the full image ID and diff_ids of the shortened ``image`` and ``diff_ids`` cells for the
+    HTML hover.
 
     Example:
         >>> from labkit import observe
@@ -208,6 +211,9 @@ def across(observations, scenario_name: str,
     """
     rows, varying, same = compare.across_rows(observations, scenario_name, columns)
     engines_ = [obs for obs in observations if scenario_name in obs.results]
+    if hover:
+        cases = [case for obs in engines_ for case in obs.results[scenario_name].cases.values()]
+        rows = [_with_full_values(row, case) for row, case in zip(rows, cases)]
     title = f"{scenario_name} on {len(engines_)} engine(s)"
     if same:
         title += "; the same on every one: " + ", ".join(
@@ -216,7 +222,33 @@ def across(observations, scenario_name: str,
         source = {obs.name: obs.source for obs in engines_}
         rows = [{**row, "source": source[row["engine"]]} for row in rows]
         varying = [*varying, "source"]
-    return Table(rows, varying, title)
+    return Table(rows, varying, title, missing=missing)
+
+
+def _with_full_values(row: dict, case) -> dict:
+    """``row`` with its ``image`` and ``diff_ids`` cells keeping the full values (hover)."""
+    out = dict(row)
+    for column, full in (("image", case.image_id), ("diff_ids", ", ".join(case.diff_ids))):
+        if out.get(column) and full and not str(out[column]).startswith("error"):
+            out[column] = Short(out[column])
+            out[column].full = full
+    return out
+
+
+def by_engine(observations, scenario_name: str, cells: dict[str, tuple[str, str]],
+              title: str | None = None) -> Table:
+    """One scenario as a cross-version table with one row per engine: each column
+    ``label`` shows ``(case, column)`` of that engine's result (columns as in
+    :func:`scenario`; "—" where an engine has no such case).
+
+    Example:
+        >>> from labkit import observe
+        >>> t = by_engine(observe.recorded(), "empty-dockerfile", {"BuildKit makes": ("buildkit", "image")})
+        >>> [row["engine"] for row in t.rows][:2], t.rows[0]["BuildKit makes"]
+        (['20.10.5', '20.10.24'], '71de1148337f')
+    """
+    rows = compare.engine_rows(observations, scenario_name, cells)
+    return table(rows, ["engine", *cells], title or f"{scenario_name}, one row per engine")
 
 
 def comparison(observations, scenario: str | None = None) -> Table:
@@ -251,8 +283,9 @@ def tar_header_diff(a, b, scenario: str = "hello-legacy", all_fields: bool = Fal
         The hello file's tar header in hello-legacy: 20.10.5 vs 28.5.2-containerd
         field ...
     """
-    return table(compare.header_differences(a, b, scenario, all_fields),
-                 columns=["field", a.name, b.name],
+    rows = compare.header_differences(a, b, scenario, all_fields)
+    rows[-1] = {"field": rows[-1]["field"], **{o.name: short(o[scenario].main.diff_ids[-1]) for o in (a, b)}}
+    return table(rows, columns=["field", a.name, b.name],
                  title=f"The hello file's tar header in {scenario}: {a.name} vs {b.name}")
 
 

@@ -3,8 +3,8 @@
 Example:
     >>> from labkit import observe
     >>> t = size_ledger(observe.recorded(), "hello-variants", "tiny")
-    >>> t.rows[0]["size"], t.rows[0]["28.5.2-containerd"]
-    ('the program file /hello', '170\xa0B')
+    >>> t.rows[-1]["engine"], t.rows[-1]["images SIZE"]
+    ('28.5.2-containerd', '9,095\xa0B')
 """
 from __future__ import annotations
 
@@ -13,28 +13,47 @@ from typing import Sequence
 from labkit import ledger
 from labkit.show.plots import figure
 from labkit.show.style import PALETTE
-from labkit.show.tables import Note, Table, table
+from labkit.show.tables import Note, Table, short, table
 
 
 def _bytes(value) -> str:
     return "—" if value is None else f"{value:,}\u00a0B"     # no line break inside "2,048 B"
 
 
-def size_ledger(observations, scenario: str = "hello-variants", case: str = "tiny",
-                explain: bool = True) -> Table:
-    """One row per kind of size, one column per engine (bytes), and what each counts.
+#: The ledger's column for each of ``labkit.ledger.ITEMS`` (its long name is in the legend).
+COLUMNS = {"file": "file", "layer_tar": "layer tar", "layer_gzip": "layer gzip", "config": "config",
+           "manifest": "manifest", "index": "index", "attestation": "attestation",
+           "inspect": "inspect .Size", "listed": "images SIZE", "unpacked": "unpacked"}
+_LABELS = {label: COLUMNS[key] for key, label, _ in ledger.ITEMS}
+
+
+def size_ledger(observations, scenario: str = "hello-variants", case: str = "tiny") -> Table:
+    """Every size of one image: a row per engine (so another engine is one more row), a
+    column per kind of size, in bytes; "—" where that engine has no such thing.
+    :func:`size_legend` says what each column counts.
 
     Args:
         observations: ``labkit.observe`` Observations (live or recorded).
         scenario, case: the image (default: labkit's tiny hello, loaded).
-        explain: add the ``counts`` column (what each size is made of).
     """
     rows = ledger.ledger_rows(observations, scenario, case)
     names = [obs.name for obs in observations if any(obs.name in r for r in rows)]
-    shown = [{"size": r["size"], **{n: _bytes(r.get(n)) for n in names},
-              **({"counts": r["counts"]} if explain else {})} for r in rows]
-    return table(shown, ["size", *names, *(["counts"] if explain else [])],
-                 title=f"Every size of one image ({scenario}: {case}), by engine")
+    shown = [{"engine": name, **{_LABELS[r["size"]]: _bytes(r.get(name)) for r in rows}} for name in names]
+    return table(shown, ["engine", *(_LABELS[r["size"]] for r in rows)], missing="—",
+                 title=f"Every size of one image ({scenario}: {case}), by engine, in bytes")
+
+
+def size_legend(observations, scenario: str = "hello-variants", case: str = "tiny") -> Table:
+    """What each column of :func:`size_ledger` is, and what it counts.
+
+    Example:
+        >>> from labkit import observe
+        >>> size_legend(observe.recorded()).rows[1]["column"]
+        'layer tar'
+    """
+    rows = ledger.ledger_rows(observations, scenario, case)
+    return table([{"column": _LABELS[r["size"]], "is": r["size"], "counts": r["counts"]} for r in rows],
+                 title="What each size is")
 
 
 def listed_size_sum(observation, scenario: str = "hello-legacy", case: str | None = None) -> Note:
@@ -92,6 +111,6 @@ def gzip_comparison(layer: bytes, observations: Sequence = (), scenario: str = "
             rows.append({"compressed by": f"Docker {obs.name}", "bytes": blob["size"],
                          "digest": blob["digest"], "header mtime": "—", "header os": "—",
                          "diff_id": diff_id})
-    rows = [{**r, "digest": r["digest"][:19] + "…", "diff_id": r["diff_id"][:19] + "…"} for r in rows]
+    rows = [{**r, "digest": short(r["digest"]), "diff_id": short(r["diff_id"])} for r in rows]
     return table(rows, ["compressed by", "bytes", "digest", "header mtime", "header os", "diff_id"],
                  title=f"{len(layer):,} bytes, gzipped {len(rows)} ways")

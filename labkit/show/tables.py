@@ -1,9 +1,16 @@
 """Tables and one-line notes that render as HTML in a notebook and as text elsewhere.
 
+A cell value made by :func:`short` shows shortened (a digest: 12 hex digits) and keeps
+its full text, which the HTML table shows on hover.
+
 Example:
     >>> t = table([{"engine": "20.10.24", "layers": 1}], title="Layers")
     >>> "20.10.24" in t._repr_html_()
     True
+    >>> print(table([{"diff_id": short("sha256:" + "ab" * 32)}]))
+    diff_id
+    ------------
+    abababababab
 """
 from __future__ import annotations
 
@@ -18,29 +25,65 @@ from labkit.show.style import PALETTE
 FULL_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
 
 
+class Short(str):
+    """A value shown shortened, its full text kept in ``full`` (a hover in HTML tables)."""
+
+    full: str
+
+
+def short(value, n: int = 12):
+    """``value`` shortened for a table, the full text kept for the hover: a digest to its
+    first ``n`` hex digits, other text longer than ``n`` to ``n - 1`` characters and "…".
+    ``None`` stays ``None`` (a table shows its ``missing`` mark).
+
+    Example:
+        >>> s = short("sha256:afb7b93b28f36ab5aa810b703e6d444fc3c8e15850f96fc9233faa52f91d866d")
+        >>> s, s.full[:19]
+        ('afb7b93b28f3', 'sha256:afb7b93b28f3')
+        >>> short("exit 0: Hello from scratch!", 16)
+        'exit 0: Hello f…'
+    """
+    if value is None:
+        return None
+    text = str(value)
+    algorithm, _, hexdigits = text.rpartition(":")
+    if len(hexdigits) >= 32 and all(c in "0123456789abcdef" for c in hexdigits) and " " not in algorithm:
+        shown = hexdigits[:n]
+    else:
+        shown = text if len(text) <= n else text[:n - 1] + "…"
+    out = Short(shown)
+    out.full = text
+    return out
+
+
 @dataclass
 class Table:
-    """A small table that renders as HTML in a notebook and as text elsewhere."""
+    """A small table that renders as HTML in a notebook and as text elsewhere.
+
+    ``missing`` is what a cell whose value is ``None`` shows (lesson tables use "—").
+    """
 
     rows: list[dict[str, Any]]
     columns: list[str] = field(default_factory=list)
     title: str | None = None
     #: show each whole digest by its first 12 hex digits (the full value on hover).
     short: bool = False
+    missing: str = ""
 
     def _cells(self) -> list[list[str]]:
         return [[self._text(r.get(c)) for c in self.columns] for r in self.rows]
 
     def _text(self, value) -> str:
-        text = "" if value is None else str(value)
-        found = FULL_DIGEST.fullmatch(text) if self.short else None
+        text = self.missing if value is None else str(value)
+        found = FULL_DIGEST.fullmatch(text) if self.short and value is not None else None
         return found.group(1)[:12] if found else text
 
     def _html_cell(self, value) -> str:
-        text = "" if value is None else str(value)
-        if self.short and FULL_DIGEST.fullmatch(text):
-            return (f"<code title='{html.escape(text)}' style='border-bottom:1px dotted #888'>"
-                    f"{html.escape(self._text(text))}</code>")
+        text = self._text(value)
+        full = getattr(value, "full", None) or (str(value) if value is not None else text)
+        if full != text:                 # shortened (a ``short`` value, or a short table's digest)
+            return (f"<code title='{html.escape(full)}' style='border-bottom:1px dotted #888'>"
+                    f"{html.escape(text)}</code>")
         return f"<code>{html.escape(text)}</code>"
 
     def __str__(self) -> str:
@@ -66,9 +109,10 @@ class Table:
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None,
-          title: str | None = None, *, short: bool = False) -> Table:
+          title: str | None = None, missing: str = "", *, short: bool = False) -> Table:
     """A :class:`Table` of ``rows`` (dicts); ``columns`` picks and orders the keys;
-    ``short`` shows whole digests by their first 12 hex digits (the full one on hover).
+    ``missing`` is shown for ``None``; ``short`` shows whole digests by their first 12 hex
+    digits (the full one on hover).
 
     Example:
         >>> print(table([{"a": 1, "b": 2}], columns=["b", "a"]))
@@ -85,7 +129,7 @@ def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = Non
         columns = []
         for r in rows:
             columns += [k for k in r if k not in columns]
-    return Table(rows, list(columns), title, short)
+    return Table(rows, list(columns), title, short=short, missing=missing)
 
 
 

@@ -1,4 +1,4 @@
-"""The lab's widgets: the layer explorer and the engine picker.
+"""The lab's widgets: the layer explorer (the engine picker is in ``labkit.show.picker``).
 
 The widgets only draw: ``labkit.explore`` and ``labkit.compare`` compute every number.
 Stable CSS classes (``labkit-layer-explorer``, ``labkit-layer-select``,
@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import functools
 import html
-from typing import Mapping
-
 from labkit.explore import Exploration, LayerChanges, explore
-from labkit.show.lessons import comparison
-from labkit.show.plots import plot_layers
 from labkit.show.style import PALETTE, human_bytes
 
 CHANGE_MARKS = {"added": ("+", PALETTE[2]), "changed": ("~", PALETTE[1]), "deleted": ("−", PALETTE[3])}
@@ -217,112 +213,3 @@ def layer_label(layer: LayerChanges) -> str:
     """
     short = layer.diff_id.split(":")[-1][:12]
     return f"layer {layer.index + 1} · {short} · {human_bytes(layer.size)} · {layer.summary()}"
-
-
-def observation_label(item) -> str:
-    """A picker label: ``name`` (an Observation's), else its provenance's engine version.
-
-    Example:
-        >>> observation_label({"name": "28.5.2-containerd"})
-        '28.5.2-containerd'
-    """
-    get = (lambda k: item.get(k)) if isinstance(item, Mapping) else (lambda k: getattr(item, k, None))
-    if get("name"):
-        return str(get("name"))
-    provenance = get("provenance") or {}
-    version = provenance.get("engine_version") if isinstance(provenance, Mapping) else None
-    return f"Docker {version}" if version else str(item)
-
-
-
-
-def _default_render(items):
-    return [comparison(items), plot_layers(items)[0]]
-
-
-def engine_picker(observations, render=None, label=observation_label):
-    """A multi-select of engines that redraws a comparison each time the choice changes.
-
-    Args:
-        observations: ``labkit.observe`` Observations (live and recorded may mix), or
-            any items.
-        render: ``render(chosen_items)`` -> something to display, or a list of them
-            (tables, matplotlib figures ...); defaults to ``labkit.compare``'s table
-            and layer plot.
-        label: names an item in the picker.
-
-    Returns:
-        An ipywidgets ``VBox`` (CSS class ``labkit-engine-picker``).
-
-    Example:
-        >>> from labkit.show import table
-        >>> box = engine_picker([{"name": "20.10.24"}, {"name": "28.5.2"}],
-        ...                     render=lambda chosen: table(chosen, ["name"]))
-        name
-        --------
-        20.10.24
-        28.5.2
-        >>> box.children[0].value
-        (0, 1)
-    """
-    widgets, _, EnginePicker = _widget_classes()
-    from IPython.display import display
-
-    items = list(observations)
-    render = render or _default_render
-    select = widgets.SelectMultiple(options=[(label(item), i) for i, item in enumerate(items)],
-                                    value=tuple(range(len(items))),
-                                    rows=min(max(len(items), 2), 8), description="engines")
-    select.add_class("labkit-engine-select")
-    view = widgets.Output()
-    view.add_class("labkit-engine-view")
-
-    first: list = []      # what the first view showed: the static rendering's content
-
-    def redraw(_change=None) -> None:
-        chosen = [items[i] for i in select.value]
-        view.outputs = ()
-        with view:
-            if not chosen:
-                print("Pick at least one engine (Ctrl/Shift-click to pick several).")
-                return
-            shown = render(chosen)
-            if not first:
-                first.append(shown)
-            for thing in shown if isinstance(shown, (list, tuple)) else [shown]:
-                display(thing)
-                if hasattr(thing, "savefig"):  # a matplotlib figure: shown once, then freed
-                    import matplotlib.pyplot as plt
-
-                    plt.close(thing)
-
-    select.observe(redraw, names="value")
-    redraw()
-    box = EnginePicker([select, view])
-    box.add_class("labkit-engine-picker")
-    box.static_html = ("<div class='labkit-engine-picker-static'><p><em>All engines shown; in a "
-                       "running notebook, pick some to compare.</em></p>"
-                       + "".join(_static(thing) for thing in _listed(first[0] if first else []))
-                       + "</div>")
-    return box
-
-
-def _listed(shown) -> list:
-    return list(shown) if isinstance(shown, (list, tuple)) else [shown]
-
-
-def _static(thing) -> str:
-    """HTML for one thing a picker shows: its own HTML, or a figure as a PNG."""
-    if hasattr(thing, "savefig"):
-        import base64
-        import io
-
-        import matplotlib.pyplot as plt
-
-        buffer = io.BytesIO()
-        thing.savefig(buffer, format="png", dpi=80)
-        plt.close(thing)
-        return f"<img src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
-    if hasattr(thing, "_repr_html_"):
-        return thing._repr_html_()
-    return f"<pre>{html.escape(str(thing))}</pre>"
