@@ -76,6 +76,32 @@ def fleet():
     assert fleet_mod.leftovers() == []
 
 
+@pytest.fixture(scope="session")
+def podman_fleet():
+    """The fleet's Podman 4.3.1 service (``labkit fleet up podman-4.3.1``: Debian's
+    podman in an mmdebstrap root) as a ``labkit.engine.Engine`` with its own podman CLI.
+
+    Like ``fleet``: only with LABKIT_FLEET=1 or LABKIT_REQUIRE_FLEET=1 (CI); the first
+    ``up`` makes the root (about two minutes). Teardown: ``down``, nothing left behind.
+    """
+    from labkit import fleet as fleet_mod
+    from labkit.errors import LabkitError
+
+    if not (os.environ.get("LABKIT_FLEET") == "1" or required("fleet")):
+        pytest.skip("the fleet is slow to start: set LABKIT_FLEET=1 to run fleet tests")
+    if os.geteuid() != 0 or shutil.which("mmdebstrap") is None:
+        need("fleet", "a Podman fleet engine needs root and mmdebstrap (apt-get install mmdebstrap)")
+    try:
+        fleet_mod.up(["podman-4.3.1"], progress=False)
+        eng = fleet_mod.engine("podman-4.3.1")
+    except LabkitError as err:
+        need("fleet", f"the Podman fleet engine did not come up: {err}")
+    yield eng
+    eng.cleanup()
+    fleet_mod.down(["podman-4.3.1"])
+    assert fleet_mod.leftovers(["podman-4.3.1"]) == []
+
+
 def _readable_copy(src: Path, dest: Path) -> None:
     """``src`` (a folder or one file) copied to ``dest`` so that every user can read it."""
     if src.is_file():

@@ -79,11 +79,12 @@ def test_facts_agree_with_the_docker_cli(engine):
                               env=engine.cli_env(), capture_output=True, text=True)
         if info.returncode == 0:
             assert info.stdout.strip() == facts.operating_system
-    assert facts.arch in ("amd64", "arm64") and facts.major >= 20
+    assert facts.arch in ("amd64", "arm64") and facts.major >= (4 if facts.family == "podman" else 20)
+    assert facts.runtime.startswith(("runc ", "crun ")) and facts.label.split()[0] == facts.product
     assert set(facts.to_dict()) == {"base_url", "version", "api_version", "storage_driver",
                                     "containerd_store", "buildkit", "os", "kernel", "arch",
                                     "min_api_version", "operating_system", "desktop",
-                                    "platform_name"}
+                                    "platform_name", "family", "runtime"}
 
 
 # --- build, run ---------------------------------------------------------------------------

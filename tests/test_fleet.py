@@ -30,19 +30,22 @@ from labkit.fleet.fetch import Fetcher, deb_name
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = ["20.10.5", "20.10.24", "26.1.5", "28.5.2", "28.5.2-containerd"]
+PODMAN = ["podman-4.3.1", "podman-5.4.2"]          # by name only (tests/test_fleet_podman.py)
 
 
 # --- catalog -------------------------------------------------------------------------
 def test_catalog_names_and_default_set():
     cat = specs.load()
     assert list(cat.default) == DEFAULT
-    assert [s.name for s in labfleet.catalog()] == DEFAULT
+    assert [s.name for s in labfleet.catalog()] == DEFAULT + PODMAN
 
 
 def test_catalog_entries_are_consistent():
     suites = {"20.10.5": "bullseye", "20.10.24": "bookworm", "26.1.5": "trixie",
               "28.5.2": "sid", "28.5.2-containerd": "sid"}
     for spec in labfleet.catalog():
+        if spec.engine == "podman":
+            continue
         assert spec.kind == "debian" and spec.suite == suites[spec.name]
         assert spec.packages["docker.io"].startswith(spec.version + "+")
         assert {"containerd", "runc"} <= set(spec.packages)
@@ -415,8 +418,8 @@ def test_cli_list_json(capsys):
 
     assert main(["fleet", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [e["name"] for e in listed] == DEFAULT
-    assert listed[-1]["containerd_store"] is True
+    assert [e["name"] for e in listed] == DEFAULT + PODMAN
+    assert listed[len(DEFAULT) - 1]["containerd_store"] is True and listed[-1]["engine"] == "podman"
 
 
 def test_status_without_a_fleet(tmp_path):

@@ -84,6 +84,8 @@ ENGINES = {
     "desktop-29-arm64": ("arm64", True, True, ["arm64 engine", "Docker Desktop", "containerd image store", "Docker 29"]),
     "linux-29-amd64-containerd": ("amd64", False, True, ["containerd image store", "Docker 29"]),
     "linux-20.10-amd64": ("amd64", False, False, []),
+    "linux-podman-4.3.1-amd64": ("amd64", False, False, ["Podman 4.3.1"]),
+    "linux-podman-5.4.2-amd64": ("amd64", False, False, ["Podman 5.4.2"]),
 }
 HOSTS = {"linux": None, "darwin": "macOS host", "win32": "Windows host"}
 
@@ -99,7 +101,10 @@ def test_engine_facts_from_documented_answers(name):
     facts = facts_of(name)
     assert (facts.arch, facts.desktop, facts.containerd_store) == (arch, desktop, containerd)
     assert facts.major == int(fixture(name)["version"]["Version"].split(".")[0])
-    assert facts.tar_era == ("20.10" if facts.major < 23 else "modern")
+    if facts.family == "podman":                      # containers/storage's headers
+        assert facts.tar_era == ("type-bits" if facts.major < 5 else "modern")
+    else:
+        assert facts.tar_era == ("20.10" if facts.major < 23 else "modern")
 
 
 @pytest.mark.parametrize("platform", HOSTS)
@@ -113,7 +118,7 @@ def test_matrix_banner_variants_and_config(name, platform, monkeypatch, tmp_path
     # the banner: ONE main line, then one line per difference (sanitize.cfg drops those)
     banner = str(show.mode_banner(types.SimpleNamespace(facts=facts, base_url=facts.base_url)))
     first, *rest = banner.splitlines()
-    assert first.startswith("Mode: live — Docker ") and first.endswith("engine cells build and run on it now.")
+    assert first.startswith(f"Mode: live — {facts.product} ") and first.endswith("engine cells build and run on it now.")
     assert [line[len(DIFFERS):].split(":")[0] for line in rest] == expected
     assert all(line.startswith(DIFFERS) for line in rest)
 

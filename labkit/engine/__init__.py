@@ -28,7 +28,8 @@ from labkit.engine.base import (CALL_TIMEOUT, CONTAINERD_SNAPSHOTTER, DEFAULT_NA
                                 LABEL, NAMESPACE_ENV, NAMESPACE_LABEL, OPERATION_TIMEOUT, EngineBase,
                                 EngineFacts, namespace)
 from labkit.engine.builds import BuildsMixin
-from labkit.engine.commands import CommandRun, CommandsMixin
+from labkit.engine.cli import CommandsMixin
+from labkit.engine.commands import CommandRun
 from labkit.engine.containers import RUN_LIMITS, ContainersMixin, RunResult
 from labkit.engine.images import ImagesMixin
 from labkit.errors import EngineUnavailable
@@ -43,7 +44,8 @@ class Engine(BuildsMixin, ImagesMixin, ContainersMixin, CommandsMixin, EngineBas
 
     Split as the docker SDK splits its client: builds (:mod:`labkit.engine.builds`),
     images (:mod:`labkit.engine.images`), containers (:mod:`labkit.engine.containers`),
-    and the docker command line a learner would type (:mod:`labkit.engine.commands`), on
+    and the docker command line a learner would type (:mod:`labkit.engine.cli`,
+    :mod:`labkit.engine.commands`), on
     a shared base (:mod:`labkit.engine.base`).
 
     Args:

@@ -106,7 +106,8 @@ class BuildsMixin:
 
         The command is the one a learner types (``DOCKER_BUILDKIT=0 docker build ...`` for
         the legacy builder; ``docker build ...`` where BuildKit is the default (23.0+), or
-        ``DOCKER_BUILDKIT=1 docker build ...`` before that), run in the context folder.
+        ``DOCKER_BUILDKIT=1 docker build ...`` before that), run in the context folder. On
+        Podman ``builder="legacy"`` is ``podman build`` (Buildah), and there is no BuildKit.
 
         Args:
             context: the build context directory.
@@ -138,6 +139,9 @@ class BuildsMixin:
         """
         if builder not in ("legacy", "buildkit"):
             raise EngineError(f"unknown builder {builder!r}", hint='use "legacy" or "buildkit"')
+        if builder == "buildkit" and self.facts.family == "podman":
+            raise EngineError(f"{self.facts.label} has no BuildKit: its one builder is Buildah "
+                              "(podman build)", hint='build with builder="legacy" (the build API Buildah serves)')
         args = ["build"] + (["--progress=plain"] if builder == "buildkit" else [])
         if not cache:
             args.append("--no-cache")

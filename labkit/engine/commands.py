@@ -4,7 +4,10 @@ Every step of a lesson that touches an engine also shows the command line that d
 same at a terminal. :meth:`CommandsMixin.docker` runs it through the docker CLI that
 belongs to the engine (same version where there is one), exactly as shown, and returns a
 :class:`CommandRun`: the command as typed, its exit status and its output as a terminal
-shows it (standard error and output in the order they came).
+shows it (standard error and output in the order they came). On a Podman engine it runs
+the ``podman`` command a learner types there instead (:mod:`labkit.engine.podman`), with
+the docker form kept beside it where the two differ. Running them is
+:mod:`labkit.engine.cli`'s; this module is what they print, and what of it varies.
 
 Some of what a command prints differs on every run: IDs the engine derives from the
 build's date, durations, "2 seconds ago". :func:`varying_spans` finds those parts, so a
@@ -22,14 +25,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-import shutil
-import subprocess
-from functools import cached_property
-from pathlib import Path
 from typing import Iterable, Sequence
-
-from labkit.engine.base import CALL_TIMEOUT, OPERATION_TIMEOUT
-from labkit.errors import EngineError
 
 VARIES = "<varies>"
 
@@ -45,6 +41,8 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"(?m)^#\d+ sha256:([0-9a-f]{64})$",                          # BuildKit <= 0.8 step digests
     r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
     r"(?m)^([0-9a-f]{64})$",                                      # docker run -d: the container
+    r"(?m)^--> ([0-9a-f]{11,12})$",                               # podman build (Buildah) steps
+    r"container ([0-9a-f]{64}) for attach",                       # podman run: a start that failed
 )]
 #: The platform Docker detects for the machine it runs on names the processor's feature
 #: level (``linux/amd64/v3`` on one machine, ``/v4`` on the next): it follows the machine.
@@ -75,6 +73,7 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",   # a registry's upload session
     r"[?&]_state=([^&\s]+)",                                       # ... and its opaque state
     HOST_PLATFORM_RE,                                             # the machine's CPU level, not the engine's
+    r"/tmp/[A-Za-z_.-]+(\d{6,})(?=[/:\s])",                        # Podman's temporary files for a load
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
 #: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
@@ -92,6 +91,8 @@ SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 #: The SIZE column of ``docker images`` (last on each row).
 IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)?[kMGT]?B$")
+#: The size ``docker image inspect --format '{{.Id}} {{.Size}}'`` prints last on its line.
+INSPECT_SIZE = re.compile(r"(?m)(?<= )\d+$")
 #: ``docker system df`` counts every image on the engine, not only the lesson's.
 SYSTEM_DF_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:[kMGT]?B)?(?: \(\d+%\))?(?=\s|$)")
 
@@ -104,6 +105,8 @@ class CommandRun:
         command: as a learner types it, e.g. ``DOCKER_BUILDKIT=0 docker build -t lab/hello .``.
         exit_code: its exit status (None: it could not start or timed out).
         output: what it printed, standard error and output together, in order.
+        docker_form: on a Podman engine, the docker command a lesson names for the same
+            step, where it differs from ``command`` beyond the program's name (else None).
 
     Example:
         >>> CommandRun("docker run --rm lab/hello", 0, "Hello\\n").to_dict()["exit_code"]
@@ -113,15 +116,20 @@ class CommandRun:
     command: str
     exit_code: int | None
     output: str
+    docker_form: str | None = None
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Plain JSON-ready dict (``docker_form`` only where there is one)."""
+        data = dataclasses.asdict(self)
+        if self.docker_form is None:
+            del data["docker_form"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "CommandRun":
         """The inverse of :meth:`to_dict`."""
-        return cls(str(data["command"]), data.get("exit_code"), str(data.get("output", "")))
+        return cls(str(data["command"]), data.get("exit_code"), str(data.get("output", "")),
+                   data.get("docker_form"))
 
     def __str__(self) -> str:
         return f"$ {self.command}\n{self.output}"
@@ -182,18 +190,20 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         spans += [m.span(1) for m in pattern.finditer(text) if m.group(1) not in stable]
     for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
-    for ident in sorted({i for i in ids if i}, key=len, reverse=True):
-        spans += [m.span() for m in re.finditer(re.escape(ident), text)]
-    if built_now and run.command.startswith("docker save"):
+    for ident in sorted({i for i in ids if i}, key=len, reverse=True):   # the whole hex word:
+        spans += [m.span() for m in re.finditer(re.escape(ident) + "[0-9a-f]*", text)]  # Buildah prints 11
+    if built_now and _is(run, "save"):
         spans += [m.span() for m in SAVED_DIGEST.finditer(text)]
-    if sizes_vary and run.command.startswith("docker images"):
+    if sizes_vary and _is(run, "images"):
         spans += [m.span() for m in IMAGES_SIZE.finditer(text)]
-    if run.command.startswith("docker system df"):
+    if sizes_vary and _is(run, "image inspect") and "{{.Size}}" in run.command:
+        spans += [m.span() for m in INSPECT_SIZE.finditer(text)]
+    if _is(run, "system df"):
         header = text.find("\n") + 1                             # the numbers, not the heading
         spans += [(header + a, header + b) for a, b in
                   (m.span() for m in SYSTEM_DF_NUMBER.finditer(text[header:]))]
     marked = [(a, b, "value") for a, b in spans]
-    if "docker build" in run.command or "buildx" in run.command:
+    if _is(run, "build") or "buildx" in run.command:
         # BuildKit numbers its steps as it meets them, and that order varies from run to run
         partial = buildkit_partial_lines(text)      # printed only sometimes: removed whole
         marked = [m for m in marked if not any(a <= m[0] < b for a, b in partial)]
@@ -210,6 +220,11 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         elif end > start:
             merged.append((start, end, kind))
     return merged
+
+
+def _is(run: CommandRun, verb: str) -> bool:
+    """True when ``run`` is ``docker VERB`` or ``podman VERB`` (after ``KEY=value`` words)."""
+    return re.match(rf"(?:\S+=\S* )*(?:docker|podman) {verb}\b", run.command) is not None
 
 
 #: Runs of spaces that align a table's columns: their width follows the widest value,
@@ -289,102 +304,16 @@ def buildkit_canonical(text: str) -> str:
 
 
 def shown(args: Sequence[str], env: dict[str, str] | None = None,
-          pipe: Sequence[str] | None = None) -> str:
-    """The command line as typed: ``KEY=value docker ARGS [| PIPE]``.
+          pipe: Sequence[str] | None = None, tool: str = "docker") -> str:
+    """The command line as typed: ``KEY=value docker ARGS [| PIPE]`` (``podman ARGS``
+    with ``tool="podman"``).
 
     Example:
         >>> shown(["build", "-t", "lab/hello", "."], {"DOCKER_BUILDKIT": "0"})
         'DOCKER_BUILDKIT=0 docker build -t lab/hello .'
-        >>> shown(["image", "inspect", "--format", "{{.Id}}", "x"])
-        "docker image inspect --format '{{.Id}}' x"
+        >>> shown(["image", "inspect", "--format", "{{.Id}}", "x"], tool="podman")
+        "podman image inspect --format '{{.Id}}' x"
     """
     prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in (env or {}).items())
-    line = prefix + shlex.join(["docker", *args])
+    line = prefix + shlex.join([tool, *args])
     return line + (" | " + shlex.join(pipe) if pipe else "")
-
-
-class CommandsMixin:
-    """``Engine.docker``: run a docker command line against this engine."""
-
-    @cached_property
-    def cli(self) -> str:
-        """The docker CLI for this engine's commands: the engine's own (a fleet engine's),
-        else one here whose version is the engine's, else the first that answers it.
-
-        Raises:
-            EngineError: no docker CLI here can talk to the engine.
-        """
-        if self.docker_cli:
-            return str(self.docker_cli)
-        candidates = []
-        for cli in (shutil.which("docker"), "/usr/bin/docker", "/usr/local/bin/docker"):
-            if cli and Path(cli).is_file() and cli not in candidates:
-                candidates.append(cli)
-        wanted = re.split(r"[+~-]", self.facts.version, maxsplit=1)[0]
-        answering = []
-        for cli in candidates:
-            try:
-                done = self._cli(cli, ["version", "--format", "{{.Client.Version}}"])
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            version = (done.stdout.strip().splitlines() or [""])[0]
-            if done.returncode == 0:
-                if re.split(r"[+~-]", version, maxsplit=1)[0] == wanted:
-                    return cli
-                answering.append(cli)
-        if answering:
-            return answering[0]
-        raise EngineError(f"no docker CLI here answers the engine at {self.base_url}",
-                          hint="install the docker CLI (Debian docker.io or docker-ce-cli)")
-
-    def docker(self, args: Sequence[str], *, cwd: str | Path | None = None,
-               env: dict[str, str] | None = None, pipe: Sequence[str] | None = None,
-               timeout: float | None = None, cli: str | None = None) -> CommandRun:
-        """Run ``docker ARGS`` (optionally ``| PIPE``) against this engine, as shown.
-
-        Args:
-            args: the arguments after ``docker``.
-            cwd: the folder it runs in (a build context: ``.``).
-            env: variables set for it and shown before it (``DOCKER_BUILDKIT=0``).
-            pipe: a program that reads its standard output (``["tar", "-tv"]``).
-            timeout: seconds (default: long for build/load/save/import, short otherwise).
-            cli: another docker CLI for this one command (BuildKit builds).
-
-        Returns:
-            A :class:`CommandRun`; a command that fails is a result, not an error.
-
-        Example:
-            >>> print(eng.docker(["run", "--rm", "--network", "none", "lab/hello"]))  # doctest: +SKIP
-            $ docker run --rm --network none lab/hello
-            Hello from scratch!
-        """
-        slow = args and args[0] in ("build", "buildx", "load", "save", "import", "push", "pull")
-        timeout = timeout or (OPERATION_TIMEOUT if slow else CALL_TIMEOUT)
-        line = shown(args, env, pipe)
-        full_env = {**self.cli_env(), **(env or {})}
-        argv = [cli or self.cli, *args]
-        try:
-            if pipe is None:
-                done = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, timeout=timeout)
-                return CommandRun(line, done.returncode, done.stdout.decode("utf-8", "replace"))
-            return self._piped(line, argv, list(pipe), cwd, full_env, timeout)
-        except subprocess.TimeoutExpired:
-            return CommandRun(line, None, f"(labkit: no answer within {timeout:g} s)\n")
-        except OSError as err:
-            return CommandRun(line, None, f"(labkit: cannot start {argv[0]}: {err.strerror})\n")
-
-    @staticmethod
-    def _piped(line, argv, pipe, cwd, env, timeout) -> CommandRun:
-        first = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
-        try:
-            second = subprocess.run(pipe, stdin=first.stdout, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, timeout=timeout)
-        finally:
-            first.stdout.close()
-            errors = first.stderr.read()
-            first.stderr.close()
-            first.wait(timeout=timeout)
-        output = errors.decode("utf-8", "replace") + second.stdout.decode("utf-8", "replace")
-        return CommandRun(line, first.returncode or second.returncode, output)

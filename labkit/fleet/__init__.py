@@ -1,4 +1,5 @@
-"""Several real Docker engines side by side, each with its own socket and data root.
+"""Several real Docker engines side by side, each with its own socket and data root
+(and Podman services beside them: ``labkit.fleet.podman``).
 
 ``up`` fetches each engine's programs (Debian packages through a private apt, Docker's
 static release, or a local archive), unpacks them under ``~/.cache/labkit/engines``
@@ -29,13 +30,13 @@ from pathlib import Path
 
 from labkit import engine as engine_mod
 from labkit.errors import FleetError, LabkitError
-from labkit.fleet import daemon
+from labkit.fleet import daemon, podman
 from labkit.fleet.specs import Catalog, EngineSpec, load
 from labkit.fleet.daemon import EngineDirs
 from labkit.fleet.fetch import Fetcher, Prepared
 
 __all__ = ["Fleet", "EngineStatus", "catalog", "up", "status", "down", "endpoints", "engine",
-           "leftovers", "table", "cli"]
+           "leftovers", "provenance", "table", "cli"]
 log = logging.getLogger("labkit.fleet")
 
 
@@ -103,7 +104,8 @@ class Fleet:
     # --- paths -------------------------------------------------------------------------
     def dirs(self, spec: EngineSpec) -> EngineDirs:
         """The run and data directories of ``spec``."""
-        return EngineDirs(run=self.run / spec.slug, data=self.cache / "engines" / spec.slug / "data")
+        kind = podman.ServiceDirs if spec.engine == "podman" else EngineDirs
+        return kind(run=self.run / spec.slug, data=self.cache / "engines" / spec.slug / "data")
 
     def _state(self, spec: EngineSpec) -> Path:
         return self.run / spec.slug / "engine.json"
@@ -193,16 +195,19 @@ class Fleet:
     def _start(self, spec: EngineSpec, found: Prepared) -> None:
         dirs = self.dirs(spec)
         dirs.run.mkdir(parents=True, exist_ok=True)
+        self._state(spec).write_text(json.dumps({       # podman reads no DOCKER_CONFIG of ours
+            "name": spec.name, "docker_cli": str(found.layout.docker_cli), "suite": spec.suite,
+            "docker_config": None if spec.engine == "podman" else str(dirs.docker_config),
+            "packages": found.packages}, indent=2) + "\n")
+        if spec.engine == "podman":              # its CLI: the root's podman, a remote client
+            podman.start(dirs, found.layout.root, spec.flags)
+            return
         plugins = dirs.docker_config / "cli-plugins"
         plugins.mkdir(parents=True, exist_ok=True)
         if found.layout.buildx:
             link = plugins / "docker-buildx"
             link.unlink(missing_ok=True)
             link.symlink_to(found.layout.buildx)
-        self._state(spec).write_text(json.dumps({
-            "name": spec.name, "docker_cli": str(found.layout.docker_cli),
-            "docker_config": str(dirs.docker_config), "packages": found.packages,
-        }, indent=2) + "\n")
         daemon.start(dirs, found.layout.path, spec.flags, spec.daemon_json)
 
     # --- status ------------------------------------------------------------------------
@@ -333,6 +338,18 @@ def engine(name: str):
 def leftovers(names=None) -> list[str]:
     """Processes, mounts and sockets engines left behind; see :meth:`Fleet.leftovers`."""
     return _fleet().leftovers(names)
+
+
+def provenance(name: str) -> dict:
+    """Fleet engine ``name``'s Debian suite and unpacked package versions, for a recording's
+    provenance (what it cannot say is left out): ``{"suite": "bookworm", "packages": {...}}``."""
+    fleet = _fleet()
+    spec = fleet.catalog.resolve(name)
+    try:
+        state = json.loads(fleet._state(spec).read_text())
+    except (OSError, ValueError):
+        state = {}
+    return {k: v for k, v in (("suite", spec.suite), ("packages", state.get("packages"))) if v}
 
 
 def table(rows: list[EngineStatus]) -> str:

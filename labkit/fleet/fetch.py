@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import FleetError
-from labkit.fleet import apt, archive
+from labkit.fleet import apt, archive, podman
 from labkit.fleet.archive import Layout
 from labkit.fleet.specs import EngineSpec
 
@@ -75,6 +75,8 @@ class Fetcher:
         if spec.kind == "archive":
             stat = Path(spec.source).stat()
             return {"source": spec.source, "size": stat.st_size, "mtime": int(stat.st_mtime)}
+        if spec.engine == "podman":               # and how its root is made
+            return {"source": spec.source, "pins": spec.packages, "root": [podman.VARIANT, *podman.EXTRA]}
         return {"source": spec.source, "pins": spec.packages}
 
     def ready(self, spec: EngineSpec) -> Prepared | None:
@@ -83,6 +85,8 @@ class Fetcher:
             manifest = json.loads((self._home(spec) / MANIFEST).read_text())
             if manifest["origin"] != self._origin(spec):
                 return None
+            if spec.engine == "podman":           # its runc runs chrooted in its own root
+                return Prepared(podman.layout(self._home(spec) / "root"), manifest["packages"])
             found = archive.layout(self._home(spec) / "root")
         except (OSError, ValueError, KeyError, FleetError):
             return None
@@ -167,6 +171,14 @@ class Fetcher:
         """
         root = self._home(spec) / "root"
         packages = {}
+        if spec.engine == "podman":                # a root of its suite: mmdebstrap
+            packages = self._chosen[spec.name]
+            private = self._private_apt()
+            found = podman.make_root(spec.suite, [self._cached_deb(p, v) for p, v in packages.items()],
+                                     root, private.uri, private.keyring)
+            (self._home(spec) / MANIFEST).write_text(json.dumps(
+                {"name": spec.name, "origin": self._origin(spec), "packages": packages}, indent=2) + "\n")
+            return Prepared(found, packages)
         if spec.kind == "debian":
             packages = self._chosen[spec.name]
             debs = [self._cached_deb(p, v) for p, v in packages.items()]

@@ -7,6 +7,10 @@ The catalog is data (``labkit/fleet_catalog.json``). Three kinds of source:
 * ``archive`` -- a local archive in that same layout, named ``archive:/path/docker-X.tgz``
   (or a catalog entry with ``"kind": "archive"`` and its path in ``source``).
 
+A ``debian`` entry with ``"engine": "podman"`` is a Podman engine (``podman system
+service``, its Docker-compatible API), pinned by its ``podman`` package instead of
+``docker.io`` (see ``labkit.fleet.podman``).
+
 Example:
     >>> from labkit.fleet import specs
     >>> spec = specs.resolve("28.5.2-containerd")
@@ -47,6 +51,7 @@ class EngineSpec:
         flags: extra ``dockerd`` flags.
         exact: refuse a different package version than the pin (default: take the suite's).
         description: one line for ``labkit fleet list``.
+        engine: ``docker``, or ``podman`` (a Podman service in a root of its suite).
     """
 
     name: str
@@ -59,6 +64,7 @@ class EngineSpec:
     flags: tuple = ()
     exact: bool = False
     description: str = ""
+    engine: str = "docker"
 
     @property
     def slug(self) -> str:
@@ -85,7 +91,7 @@ class EngineSpec:
             "packages": dict(self.packages), "source": self.source,
             "daemon_json": self.daemon_json, "flags": list(self.flags),
             "containerd_store": self.containerd_store, "buildx": self.buildx,
-            "description": self.description,
+            "description": self.description, "engine": self.engine,
         }
 
 
@@ -137,19 +143,24 @@ def _spec(name: str, raw: dict) -> EngineSpec:
         raise FleetError(f"catalog entry {name!r}: expected kind 'debian' or 'archive', got {kind!r}",
                          hint="Docker's static releases are named static:<version>")
     unknown = set(raw) - {"kind", "suite", "version", "packages", "source", "daemon_json",
-                          "flags", "exact", "description"}
+                          "flags", "exact", "description", "engine"}
     if unknown:
         raise FleetError(f"catalog entry {name!r}: unknown keys {sorted(unknown)}")
     packages = raw.get("packages") or {}
-    if kind == "debian" and (not raw.get("suite") or "docker.io" not in packages):
-        raise FleetError(f"catalog entry {name!r}: expected a suite and a docker.io pin")
+    engine = raw.get("engine", "docker")
+    if engine not in ("docker", "podman") or engine == "podman" and kind != "debian":
+        raise FleetError(f"catalog entry {name!r}: expected engine 'docker', or 'podman' "
+                         f"from Debian, got {engine!r} ({kind})")
+    pin = "docker.io" if engine == "docker" else "podman"
+    if kind == "debian" and (not raw.get("suite") or pin not in packages):
+        raise FleetError(f"catalog entry {name!r}: expected a suite and a {pin} pin")
     if kind == "archive" and not raw.get("source"):
         raise FleetError(f"catalog entry {name!r}: expected the archive's path in source")
     return EngineSpec(
         name=name, kind=kind, version=raw.get("version"), suite=raw.get("suite"),
         packages=dict(packages), source=raw.get("source"),
         daemon_json=dict(raw.get("daemon_json") or {}), flags=tuple(raw.get("flags") or ()),
-        exact=bool(raw.get("exact")), description=raw.get("description", ""),
+        exact=bool(raw.get("exact")), description=raw.get("description", ""), engine=engine,
     )
 
 

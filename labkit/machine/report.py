@@ -107,6 +107,10 @@ def _engine_line(facts: dict) -> str:
     buildkit = "BuildKit available" if facts["buildkit"] else "no BuildKit CLI"
     where = ", Docker Desktop" if facts.get("desktop") else ""
     arch = f" on {facts['arch']}" if facts.get("arch") else ""
+    if facts.get("family") == "podman":
+        return (f"Podman {facts['version']} (Docker API {facts['api_version']}){arch} at "
+                f"{facts['base_url']}, {facts['storage_driver']}, containers/storage, "
+                f"builds with Buildah (no BuildKit), {facts.get('runtime') or 'runtime unknown'}")
     return (f"Docker {facts['version']} (API {facts['api_version']}){arch} at {facts['base_url']}"
             f"{where}, {facts['storage_driver']}, {store}, {buildkit}")
 
@@ -161,7 +165,7 @@ def report() -> Report:
             facts, engine_error = eng.facts.to_dict(), None
         finally:
             eng.api.close()
-        mode, reason = "live", f"a Docker engine answered at {eng.base_url}"
+        mode, reason = "live", f"a {eng.facts.product} engine answered at {eng.base_url}"
     except LabkitError as err:
         facts, engine_error = None, str(err)
         mode, reason = "offline", "no Docker engine: the lab uses labkit's builder and recorded observations"

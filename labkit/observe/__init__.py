@@ -45,7 +45,8 @@ Progress = Callable[[Sequence, str], Iterable]
 SCENARIOS: dict[str, str] = {name: s.description for name, s in scenarios.SCENARIOS.items()}
 
 
-def versions(progress: Progress | None = None, only: Sequence[str] | None = None) -> list[Observation]:
+def versions(progress: Progress | None = None, only: Sequence[str] | None = None,
+             podman: bool = False) -> list[Observation]:
     """Every recorded engine configuration -- observed live instead where its fleet engine
     is up (``labkit fleet up``), recorded otherwise; same order either way.
 
@@ -53,12 +54,13 @@ def versions(progress: Progress | None = None, only: Sequence[str] | None = None
         progress: wraps the scenarios while something is observed live (notebooks pass
             ``labkit.show.progress``, which draws a bar).
         only: observe just these scenarios live (the recordings keep all of theirs).
+        podman: the Podman engines too, as rows after Docker's (see ``recorded``).
 
     Example:
         >>> [o.name for o in versions()][:2]                      # doctest: +SKIP
         ['20.10.5', '20.10.24']
     """
-    observations = recorded()
+    observations = recorded(podman=podman)
     only = list(only) if only is not None else None
     up = fleet_up()
     if not up.intersection(o.name for o in observations):
@@ -129,18 +131,27 @@ def observe_fleet(name: str, progress: Progress | None = None,
 
 
 def provenance(engine, endpoint: str = "local") -> dict:
-    """Who measured: engine facts, builders, kernel, date, labkit version."""
+    """Who measured: engine facts, builders, runtime, kernel, date, labkit version; for a
+    fleet engine also the Debian suite and the package versions it runs."""
     facts = engine.facts
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    return {
+    podman = facts.family == "podman"
+    found = {
+        "engine": facts.product,
         "engine_version": facts.version, "api_version": facts.api_version,
         "storage_driver": facts.storage_driver,
-        "image_store": "containerd" if facts.containerd_store else "classic",
-        "builders": ["legacy", "buildkit"] if facts.buildkit else ["legacy"],
+        "image_store": ("containers-storage" if podman else
+                        "containerd" if facts.containerd_store else "classic"),
+        "builders": (["podman build (Buildah)"] if podman else
+                     ["legacy", "buildkit"] if facts.buildkit else ["legacy"]),
+        "runtime": facts.runtime,
         "kernel": facts.kernel, "os": facts.os, "date": now.date().isoformat(),
         "recorded_at": now.isoformat().replace("+00:00", "Z"),
         "labkit_version": __version__, "endpoint": endpoint,
     }
+    if endpoint.startswith("fleet:"):
+        found.update(fleet.provenance(endpoint.split(":", 1)[1]))
+    return found
 
 
 def observe(engine, names: Iterable[str] | None = None, *, name: str | None = None,
@@ -167,6 +178,10 @@ def observe(engine, names: Iterable[str] | None = None, *, name: str | None = No
         with tempfile.TemporaryDirectory(prefix="labkit-observe-") as workdir:
             cases = scenarios.run(scenario_name, engine, workdir)
         obs.results[scenario_name] = Result(scenario_name, SCENARIOS[scenario_name], cases, obs.source)
+    buildah = sorted({c.extra["buildah_version"] for r in obs.results.values() for c in r.cases.values()
+                      if c.extra.get("buildah_version")})
+    if buildah:                   # the version a Podman build wrote into the image's label
+        obs.provenance["builders"] = [f"podman build (Buildah {v})" for v in buildah]
     return obs
 
 

@@ -35,14 +35,18 @@ def short_version(version: str) -> str:
 
 
 def configuration_name(facts) -> str:
-    """The file name stem for an engine: its version, ``-containerd`` for that store.
+    """The file name stem for an engine: its version, ``-containerd`` for that store;
+    ``podman-`` before a Podman engine's.
 
     Example:
         >>> from types import SimpleNamespace as NS
         >>> configuration_name(NS(version="28.5.2+dfsg3", containerd_store=True))
         '28.5.2-containerd'
+        >>> configuration_name(NS(version="4.3.1", containerd_store=False, family="podman"))
+        'podman-4.3.1'
     """
-    return short_version(facts.version) + ("-containerd" if facts.containerd_store else "")
+    podman = "podman-" if getattr(facts, "family", "docker") == "podman" else ""
+    return podman + short_version(facts.version) + ("-containerd" if facts.containerd_store else "")
 
 
 @dataclasses.dataclass
@@ -106,12 +110,14 @@ class Observation:
 
     @property
     def source(self) -> str:
-        """``live Docker 20.10.24`` or ``recorded on Docker 20.10.24 (2026-11-27)``."""
+        """``live Docker 20.10.24`` or ``recorded on Docker 20.10.24 (2026-11-27)``
+        (``Podman 4.3.1`` where provenance ``engine`` says Podman)."""
         version = short_version(self.provenance.get("engine_version", "?"))
+        product = self.provenance.get("engine", "Docker")
         store = " with the containerd image store" if self.provenance.get("image_store") == "containerd" else ""
         if self.live:
-            return f"live Docker {version}{store}"
-        return f"recorded on Docker {version}{store} ({self.provenance.get('date', '?')})"
+            return f"live {product} {version}{store}"
+        return f"recorded on {product} {version}{store} ({self.provenance.get('date', '?')})"
 
     def __getitem__(self, scenario: str) -> Result:
         try:
@@ -178,15 +184,18 @@ def load(path: str | Path) -> Observation:
         raise LabkitError(f"{path}: {err.message}", hint=err.hint) from None
 
 
-def recorded(directory: str | Path | None = None) -> list[Observation]:
-    """Every observation in ``directory`` (default ``data/observations/``), by version.
+def recorded(directory: str | Path | None = None, podman: bool = False) -> list[Observation]:
+    """Every Docker observation in ``directory`` (default ``data/observations/``), by
+    version; with ``podman=True`` the Podman ones too, after them (provenance ``engine``).
 
     Example:
         >>> REFERENCE in [o.name for o in recorded()]
         True
+        >>> [o.name for o in recorded(podman=True) if o.name.startswith("podman")]
+        ['podman-4.3.1', 'podman-5.4.2']
     """
     paths = sorted(Path(directory or DATA_DIR).glob("*.json"))
-    observations = [load(p) for p in paths]
+    observations = [o for o in map(load, paths) if podman or o.provenance.get("engine", "Docker") == "Docker"]
     return sorted(observations, key=lambda o: _version_key(o.name))
 
 

@@ -13,8 +13,10 @@ from labkit.engine.commands import machine_neutral
 from labkit.observe.records import Observation
 from labkit.scenarios import Case
 
-#: Provenance that differs between two recordings of the same configuration.
-VOLATILE_PROVENANCE = ("date", "recorded_at", "kernel", "endpoint")
+#: Provenance that differs between two recordings of the same configuration (and where
+#: the engine came from, which recordings before the Podman ones did not say; the
+#: runtime's version is compared where the scenarios keep it, ``extra["runtime"]``).
+VOLATILE_PROVENANCE = ("date", "recorded_at", "kernel", "endpoint", "suite", "packages", "runtime")
 #: Case fields whose IDs are always the engine's own (a failed run names its container).
 ALWAYS_ENGINE_ASSIGNED = ("run",)
 #: Keys of a case's ``extra`` never compared: raw ``docker`` output (it depends on the CLI's
@@ -45,6 +47,7 @@ def deterministic(observation: Observation | dict) -> dict:
     data = copy.deepcopy(observation.to_dict() if isinstance(observation, Observation) else observation)
     for key in VOLATILE_PROVENANCE:
         data["provenance"].pop(key, None)
+    data["provenance"].setdefault("engine", "Docker")      # recordings before Podman's
     for result in data["results"].values():
         for case in result["cases"].values():
             if case.get("commands"):

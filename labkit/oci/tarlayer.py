@@ -11,6 +11,10 @@ field         20.10 (Go FileInfoHeader)   26+ / 28
 uname/gname   ``root`` / ``root``         empty
 ============  ==========================  ===================
 
+A third header era, ``type-bits`` (layer tars only, not an image era), has 20.10's mode
+and no owner names: Podman 4.3.1 writes it (containers/storage dropped the type bits in
+1.48, commit f9be80cf2), and so do Docker's own 20.10-23.0 binaries.
+
 Everything else is equal: USTAR magic ``ustar\\0`` version ``00``, devmajor/minor
 ``0000000``, mtime in whole seconds, no PAX records, no entry for ``/``, the data
 padded to 512 bytes and two zero blocks at the end (no padding to a 10 KiB record).
@@ -32,6 +36,7 @@ from labkit.errors import BadImage
 
 BLOCK = 512
 ERAS = ("modern", "20.10", "1.4")
+HEADER_ERAS = (*ERAS, "type-bits")     # see the module docstring
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_RECORDS = 1 << 20     # tar_headers shows at most this much of a PAX/GNU record
@@ -128,8 +133,8 @@ def header(entry: Entry, era: str = "modern", size: int | None = None) -> bytes:
 
     ``size`` overrides the entry's content size (for content streamed separately).
     """
-    if era not in ERAS:
-        raise ValueError(f"era must be one of {ERAS}, not {era!r}")
+    if era not in HEADER_ERAS:
+        raise ValueError(f"era must be one of {HEADER_ERAS}, not {era!r}")
     name = entry.path + ("/" if entry.kind == "dir" else "")
     prefix = b""
     raw = name.encode()
@@ -141,7 +146,7 @@ def header(entry: Entry, era: str = "modern", size: int | None = None) -> bytes:
     mode = entry.mode & 0o7777
     if era != "modern":
         mode |= _TYPE_BITS[entry.kind]
-    owner = b"root" if era != "modern" else b""
+    owner = b"" if era in ("modern", "type-bits") else b"root"
     link = entry.linkname.encode()
     if len(link) > 100:
         raise ValueError(f"link target too long for a USTAR header: {entry.linkname!r}")

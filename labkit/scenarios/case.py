@@ -105,6 +105,36 @@ class Scenario:
 
 
 
+def unsupported(lab: "Lab", case_name: str, builder: str, reason: str) -> Case:
+    """A case the engine cannot make by design (Podman has no BuildKit, and does not load
+    the pre-1.10 layout): ``reason`` in one line, as ``error`` and as ``NOT_HERE`` (so a
+    lesson shows the recorded case instead, labelled), with the commands that tried.
+
+    Example:
+        >>> unsupported(Lab(None, Path("/tmp/w"), "x"), "buildkit", "buildkit", "no BuildKit").extra
+        {'not_here': 'no BuildKit'}
+    """
+    return Case(builder=builder, ok=False, error=reason, extra={NOT_HERE: reason},
+                commands=[r.to_dict() for r in lab.transcript(case_name)])
+
+
+def builder_name(engine, builder: str) -> str:
+    """What built an image for the lesson's tables: ``legacy`` and ``buildkit`` on Docker;
+    on Podman the one builder behind its build API, ``buildah``.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> builder_name(NS(facts=NS(family="podman")), "legacy")
+        'buildah'
+    """
+    return "buildah" if engine.facts.family == "podman" and builder == "legacy" else builder
+
+
+def no_buildkit(engine) -> str:
+    """Why a BuildKit case cannot be made on a Podman engine, in one line."""
+    return f"{engine.facts.label} has no BuildKit: its one builder is Buildah (podman build)"
+
+
 def engine_words(error: LabkitError | str | None, ref: str) -> str | None:
     """The engine's own words: labkit's "cannot save <ref>: " prefix and hint removed.
 

@@ -152,9 +152,9 @@ def describe_image(lab: Lab, case_name: str, ref: str, builder: str, *,
         >>> case, layer = describe_image(lab, "legacy", "lab/hello:legacy", "legacy")  # doctest: +SKIP
     """
     engine = lab.engine
-    if engine.facts.containerd_store and "image_id" in engine_assigned:
-        # That store's sizes count the config blob, whose length varies with the
-        # build time's digits (RFC 3339 drops trailing zeros of the nanoseconds).
+    if (engine.facts.containerd_store or engine.facts.family == "podman") and "image_id" in engine_assigned:
+        # That store's (and Podman's) sizes count the config blob, whose length varies with
+        # the build time's digits (RFC 3339 drops trailing zeros of the nanoseconds).
         engine_assigned = (*engine_assigned, "size_inspect", "size_listed")
     attrs = engine.inspect(ref)
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
@@ -194,14 +194,20 @@ def load_image(lab: Lab, case: str, image: "oci.Image", name: str | None = None)
 
 
 def load_error(output: str) -> str:
-    """The engine's words from a failed ``docker load`` (its last line, prefix removed).
+    """The engine's words from a failed ``docker load`` (its last line, prefix removed;
+    Podman lists each format it tried: its docker-archive line).
 
     Example:
         >>> load_error("Error response from daemon: unrecognized image format\\n")
         'unrecognized image format'
+        >>> load_error("Error: payload does not match any of the supported image formats:\\n"
+        ...            " * docker-archive: loading tar component manifest.json: file does not exist\\n"
+        ...            " * dir: open /var/tmp/x/manifest.json: not a directory\\n")
+        'docker-archive: loading tar component manifest.json: file does not exist'
     """
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()] or ["no output"]
-    return lines[-1].split("Error response from daemon: ", 1)[-1]
+    archive = [ln[2:] for ln in lines if ln.startswith("* docker-archive: ")]
+    return (archive or lines)[-1].split("Error response from daemon: ", 1)[-1]
 
 
 def loaded_case(lab: Lab, image: "oci.Image", case: str,

@@ -8,7 +8,7 @@ import shutil
 
 from labkit import machine, oci
 from labkit.errors import LabkitError
-from labkit.scenarios.case import Case, Lab
+from labkit.scenarios.case import Case, Lab, builder_name, no_buildkit, unsupported
 from labkit.scenarios.describe import describe_image, failed, load_error, loaded_case
 
 
@@ -56,14 +56,20 @@ def empty_dockerfile(lab: Lab) -> dict[str, Case]:
     (context / "Dockerfile").write_bytes(b"FROM scratch\n")
     cases = {}
     for builder in ("legacy", "buildkit"):
+        if builder == "buildkit" and lab.engine.facts.family == "podman":
+            cases[builder] = unsupported(lab, builder, builder, no_buildkit(lab.engine))
+            continue
         tag = lab.tag(builder)
+        made_by = builder_name(lab.engine, builder)
         try:
             lab.engine.build(context, tag, builder=builder, label=False,
                              transcript=lab.transcript(builder))
         except LabkitError as err:
-            cases[builder] = failed(lab, builder, builder, err, tag)
+            cases[builder] = failed(lab, builder, made_by, err, tag)
             continue
-        case, _ = describe_image(lab, builder, tag, builder, shown=("inspect", "images", "run"))
+        stamped = ("image_id", "save") if lab.engine.facts.family == "podman" else ()  # Buildah dates it
+        case, _ = describe_image(lab, builder, tag, made_by, engine_assigned=stamped,
+                                 shown=("inspect", "images", "run"))
         if builder == "buildkit":
             case.extra["predicted_id"] = oci.Image.buildkit_scratch(
                 lab.engine.facts.tar_era, machine.target(lab.engine).oci_arch).image_id

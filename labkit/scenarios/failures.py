@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Sequence
 
@@ -62,11 +63,17 @@ def run_args(ref: str, *command: str, env: Sequence[str] = ()) -> list[str]:
     return ["run", "--rm", "--network", "none", *[a for e in env for a in ("-e", e)], ref, *command]
 
 
+#: Podman names the container whose start failed ("preparing container <64 hex> for
+#: attach"), a new ID every run: the message keeps ``<id>`` in its place.
+_FAILED_CONTAINER = re.compile(r"(?<=container )[0-9a-f]{64}(?= for attach)")
+
+
 def outcome(lab: Lab, case: str, shown: CommandRun, **extra) -> Case:
     """The case: its transcript, and the command that shows the lesson with its result."""
+    message = _FAILED_CONTAINER.sub("<id>", one_line(steady(shown)))
     return Case(builder="labkit", commands=[r.to_dict() for r in lab.transcript(case)],
                 extra={"command": shown.command, "exit status": shown.exit_code,
-                       "message": one_line(steady(shown)), **extra})
+                       "message": message, **extra})
 
 
 def missing(lab: Lab, case: str, reason: str) -> Case:
@@ -75,17 +82,12 @@ def missing(lab: Lab, case: str, reason: str) -> Case:
                 commands=[r.to_dict() for r in lab.transcript(case)])
 
 
-#: Go template that prints the version of the engine's runc (``docker version`` lists it).
-RUNC_VERSION = '{{range .Server.Components}}{{if eq .Name "runc"}}{{.Version}}{{end}}{{end}}'
-
-
 def runtime_version(engine) -> str | None:
     """The OCI runtime that starts the engine's containers (``runc 1.1.5+ds1``): the
     start-up messages are its words, so they follow its version. ``None`` when the
-    engine does not say."""
-    run = engine.docker(["version", "--format", RUNC_VERSION])
-    version = run.output.strip() if run.exit_code == 0 else ""
-    return f"runc {version}" if version and "\n" not in version else None
+    engine does not say (``/version`` ``Components``: Docker's ``runc``, Podman's
+    ``OCI Runtime (runc)``; what ``docker version`` lists)."""
+    return engine.facts.runtime or None
 
 
 # --- scratch-exec -------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def _other_arch(lab: Lab) -> Case:
     engine_arch = lab.docker("other-arch", ["version", "--format", "{{.Server.Arch}}"])
     image_arch = lab.docker("other-arch", ["image", "inspect", "--format", "{{.Architecture}}", tag])
     run = lab.docker("other-arch", run_args(tag))
-    return outcome(lab, "other-arch", run, engine_arch=engine_arch.output.strip(),
+    return outcome(lab, "other-arch", run, engine_arch=engine_arch.output.strip().split("/")[-1],
                    image_arch=image_arch.output.strip(), program_arch="aarch64",
                    emulated=run.exit_code == 0)
 

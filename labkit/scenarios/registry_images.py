@@ -25,9 +25,10 @@ import subprocess
 from pathlib import Path
 
 from labkit import fleet, oci, registry
+from labkit.engine.commands import shown
 from labkit.errors import LabkitError
 from labkit.scenarios.busybox import BUSYBOX, _busybox_layer
-from labkit.scenarios.case import Case, Lab
+from labkit.scenarios.case import Case, Lab, builder_name, no_buildkit, unsupported
 from labkit.scenarios.describe import failed
 from labkit.scenarios.hello_images import hello_context
 
@@ -40,14 +41,19 @@ SHELL = ["/bin/sh", "-c", "echo hello from busybox; ls /data | wc -l"]
 IMAGES_FORMAT = r"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Size}}"   # the CLI reads \t as a tab
 
 
-def docker(lab: Lab, *args: str, timeout: float = 120) -> tuple[int, str]:
-    """Run the engine's own docker CLI: ``(exit status, stdout + stderr)``."""
+def docker(lab: Lab, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+    """Run the engine's own docker CLI: ``(exit status, stdout + stderr, command as typed)``;
+    on Podman the podman command a learner types (``podman push --tls-verify=false ...``)."""
+    if lab.engine.tool == "podman":
+        run = lab.engine.docker(list(args), timeout=timeout)
+        return (127 if run.exit_code is None else run.exit_code), run.output.strip(), run.command
+    typed = shown(list(args))
     cli = lab.engine.docker_cli or (lab.engine._buildkit_cli or [None])[0] or shutil.which("docker")
     if not cli:
-        return 127, "docker: command not found"
+        return 127, "docker: command not found", typed
     done = subprocess.run([cli, *args], env=lab.engine.cli_env(), capture_output=True, text=True,
                           timeout=timeout)
-    return done.returncode, (done.stdout + done.stderr).strip()
+    return done.returncode, (done.stdout + done.stderr).strip(), typed
 
 
 def _portless(text: str, host: str) -> str:
@@ -90,9 +96,9 @@ def _push_case(lab: Lab, reg, ref: str, builder: str, stamped: bool) -> Case:
     """``docker push`` ``ref``, then what the registry and the engine say."""
     engine = lab.engine
     attrs = engine.inspect(ref)
-    code, out = docker(lab, "push", ref)
+    code, out, typed = docker(lab, "push", ref)
     host = reg.host
-    cli = {"push": {"command": f"docker push {_portless(ref, host)}", "output": _portless(out, host)}}
+    cli = {"push": {"command": _portless(typed, host), "output": _portless(out, host)}}
     case = Case(builder=builder, image_id=attrs["Id"], layers=len((attrs.get("RootFS") or {}).get("Layers") or []),
                 diff_ids=list((attrs.get("RootFS") or {}).get("Layers") or []))
     if code != 0:
@@ -111,9 +117,9 @@ def _push_case(lab: Lab, reg, ref: str, builder: str, stamped: bool) -> Case:
 def _pull_back(lab: Lab, ref: str, case: Case, host: str) -> None:
     """Remove ``ref`` from the engine, ``docker pull`` it back, and list it."""
     docker(lab, "rmi", ref)
-    code, out = docker(lab, "pull", ref)
+    code, out, typed = docker(lab, "pull", ref)
     listed = _images(lab, ref, reg_host=host)
-    case.extra["cli"]["pull"] = {"command": f"docker pull {_portless(ref, host)}", "output": _portless(out, host)}
+    case.extra["cli"]["pull"] = {"command": _portless(typed, host), "output": _portless(out, host)}
     case.extra["cli"]["images"] = listed
     if code != 0:
         case.extra["pull_back"] = {"ok": False, "error": _portless(out.splitlines()[-1], host)}
@@ -129,9 +135,8 @@ def _pull_back(lab: Lab, ref: str, case: Case, host: str) -> None:
 def _images(lab: Lab, ref: str, reg_host: str) -> dict:
     """``docker images`` of ``ref``'s repository (command and output, port written PORT)."""
     repository = ref.rsplit(":", 1)[0]
-    _, out = docker(lab, "images", "--format", IMAGES_FORMAT, repository)
-    return {"command": f"docker images --format '{IMAGES_FORMAT}' {_portless(repository, reg_host)}",
-            "output": _portless(out, reg_host)}
+    _, out, typed = docker(lab, "images", "--format", IMAGES_FORMAT, repository)
+    return {"command": _portless(typed, reg_host), "output": _portless(out, reg_host)}
 
 
 def _repo_digest(attrs: dict) -> str | None:
@@ -151,15 +156,19 @@ def registry_push(lab: Lab) -> dict[str, Case]:
     try:
         host = reg.host
         for builder in ("legacy", "buildkit"):
+            if builder == "buildkit" and lab.engine.facts.family == "podman":
+                cases[builder] = unsupported(lab, builder, builder, no_buildkit(lab.engine))
+                continue
             ref = f"{host}/{REPO}/hello:{builder}"
             lab.tags.append(ref)
+            made_by = builder_name(lab.engine, builder)
             try:
                 (lab.workdir / builder).mkdir(exist_ok=True)
                 lab.engine.build(hello_context(lab.workdir / builder), ref, builder=builder, label=False)
             except LabkitError as err:
-                cases[builder] = failed(builder, err, ref)
+                cases[builder] = failed(lab, builder, made_by, err, ref)
                 continue
-            cases[builder] = _push_case(lab, reg, ref, builder, stamped=True)
+            cases[builder] = _push_case(lab, reg, ref, made_by, stamped=True)
             if cases[builder].ok:
                 _pull_back(lab, ref, cases[builder], host)
         base = [_busybox_layer()]
@@ -175,7 +184,7 @@ def registry_push(lab: Lab) -> dict[str, Case]:
             try:
                 lab.engine.load(image.write(lab.workdir / f"{name}.tar", tag=ref))
             except LabkitError as err:
-                cases[name] = failed("labkit", err, f"{name}.tar")
+                cases[name] = failed(lab, name, "labkit", err, f"{name}.tar")
                 continue
             cases[name] = _push_case(lab, reg, ref, "labkit", stamped=False)
     finally:
@@ -194,8 +203,8 @@ def registry_pull(lab: Lab) -> dict[str, Case]:
             ref = f"{reg.host}/{repo_tag}"
             lab.tags.append(ref)
             pushed = registry.push(reg, layout, repo_tag)
-            code, out = docker(lab, "pull", ref)
-            cli = {"pull": {"command": f"docker pull {_portless(ref, reg.host)}", "output": _portless(out, reg.host)},
+            code, out, typed = docker(lab, "pull", ref)
+            cli = {"pull": {"command": _portless(typed, reg.host), "output": _portless(out, reg.host)},
                    "images": _images(lab, ref, reg_host=reg.host)}
             case = Case(builder=builder, extra={"pushed_by": pusher, "manifest_digest": pushed.digest,
                                                 "manifest_media_type": pushed.media_type, "cli": cli})
@@ -227,7 +236,7 @@ def capture(out: str | Path = FIXTURES) -> list[Path]:
             with registry.local(lab.workdir / "registry") as reg:
                 ref = f"{reg.host}/{REPO}/hello:{builder}"
                 lab.engine.build(hello_context(lab.workdir), ref, builder=builder, label=False)
-                code, text = docker(lab, "push", ref)
+                code, text, _ = docker(lab, "push", ref)
                 if code != 0:
                     raise LabkitError(f"{name} could not push: {text}")
                 target = Path(out) / folder

@@ -50,8 +50,7 @@ def mode_banner(engine=None) -> Note:
     """
     eng = engine or engine_mod.try_connect()
     if eng is not None:
-        version = observe.short_version(eng.facts.version)
-        first = (f"Mode: live — Docker {version} answers at {eng.base_url}; "
+        first = (f"Mode: live — {eng.facts.label} answers at {eng.base_url}; "
                  "engine cells build and run on it now.")
     else:
         ref = observe.reference().provenance

@@ -33,6 +33,8 @@ from labkit.show.style import PALETTE
 #: Two spaces or more: the padding of a table's columns (marked, so comparisons can
 #: take any such run as one: its width follows the widest value, which may vary).
 PAD_RUN = re.compile(r"  +")
+#: How the docker form of a podman command is shown beside it (where the two differ).
+DOCKER_FORM = "with Docker: "
 #: The tooltip on a marked part of an output.
 VARIES_TITLE = "differs on every run (set by the engine when it ran, or a date or duration)"
 
@@ -46,12 +48,14 @@ class Step:
     note: str = ""
 
     def text(self) -> str:
-        """``$ command``, the output, the exit status when it is not 0, and the note."""
+        """``$ command`` (on Podman, the docker form beside it where it differs), the output,
+        the exit status when it is not 0, and the note."""
         status = "" if self.run.exit_code in (0, None) else f"(exit status {self.run.exit_code})\n"
         output = self.run.output if self.run.output.endswith("\n") or not self.run.output \
             else self.run.output + "\n"
+        beside = f"  {DOCKER_FORM}{self.run.docker_form}\n" if self.run.docker_form else ""
         note = f"({self.note})\n" if self.note else ""
-        return f"$ {self.run.command}\n{output}{status}{note}"
+        return f"$ {self.run.command}\n{beside}{output}{status}{note}"
 
     def html(self) -> str:
         esc = html.escape
@@ -69,12 +73,14 @@ class Step:
         out.append(plain(text[last:]))
         status = ("" if self.run.exit_code in (0, None) else
                   f"<span style='color:{PALETTE[3]}'>(exit status {self.run.exit_code})</span>")
+        beside = (f"<span class='labkit-docker-form' style='color:#666'>  {esc(DOCKER_FORM)}"
+                  f"{esc(self.run.docker_form)}</span>\n" if self.run.docker_form else "")
         if self.note:
             status += f"<em class='labkit-line-note'>({esc(self.note)})</em>"
         return (f"<pre class='labkit-command' style='margin:2px 0 8px 0;padding:6px 8px;"
                 f"background:#f7f7f7;border-left:3px solid {PALETTE[0]};white-space:pre-wrap;"
                 f"font-family:var(--jp-code-font-family,monospace);font-size:85%'>"
-                f"<b>$ {esc(self.run.command)}</b>\n{''.join(out).rstrip()}\n{status}</pre>")
+                f"<b>$ {esc(self.run.command)}</b>\n{beside}{''.join(out).rstrip()}\n{status}</pre>")
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,18 @@ def steps_of(case, only: Sequence[str] | None = None) -> tuple[Step, ...]:
 
 
 def _matches(command: str, start: str) -> bool:
+    """True when ``command`` starts with ``start``; ``docker ...`` also names the podman
+    command of the same step (a lesson asks for ``docker run``; Podman ran ``podman run``).
+
+    Example:
+        >>> _matches("podman run --rm x", "docker run"), _matches("DOCKER_BUILDKIT=0 docker build .", "docker build")
+        (True, True)
+    """
     words = command.split()
     while words and "=" in words[0]:          # DOCKER_BUILDKIT=0 docker build ...
         words = words[1:]
+    if words[:1] == ["podman"] and start.startswith("docker"):
+        words[0] = "docker"
     return " ".join(words).startswith(start)
 
 

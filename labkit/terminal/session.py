@@ -18,6 +18,7 @@ from pathlib import Path
 
 from labkit.engine.base import OPERATION_TIMEOUT
 from labkit.engine.commands import CommandRun, engine_ids
+from labkit.engine.podman import podman_line
 from labkit.terminal.shell import built_by, words
 
 
@@ -93,7 +94,9 @@ def live(todo: list[str], eng, folder: Path, made_up: set[str] | None, built: se
     built = set() if built is None else built
     mark = "@@labkit-" + secrets.token_hex(6)
     script = ["exec 2>&1 </dev/null"]
-    for i, line in enumerate(todo):
+    podman = eng is not None and getattr(eng, "tool", "docker") == "podman"    # on Podman: what
+    typed = [podman_line(line) if podman else (line, None) for line in todo]   # a learner types
+    for i, (line, _) in enumerate(typed):
         script += [f"printf '%s\\n' '{mark}:start:{i}'", line, f"printf '\\n%s\\n' \"{mark}:end:{i}:$?\""]
     env = dict(os.environ)
     source = "live on this machine"
@@ -102,8 +105,10 @@ def live(todo: list[str], eng, folder: Path, made_up: set[str] | None, built: se
         cli = eng_cli(eng)
         if cli:
             env["PATH"] = os.pathsep.join([str(Path(cli).parent), env.get("PATH", "")])
-        source = f"live Docker {short_version(eng.facts.version)}" + (
-            " with the containerd image store" if eng.facts.containerd_store else "")
+        if podman:                                  # the podman CLI, a client of that engine
+            env["CONTAINER_HOST"] = eng.base_url
+        label = getattr(eng.facts, "label", f"Docker {short_version(eng.facts.version)}")
+        source = f"live {label}" + (" with the containerd image store" if eng.facts.containerd_store else "")
     try:
         done = subprocess.run(["sh", "-c", "\n".join(script)], cwd=folder, env=env, capture_output=True,
                               timeout=OPERATION_TIMEOUT)
@@ -111,16 +116,16 @@ def live(todo: list[str], eng, folder: Path, made_up: set[str] | None, built: se
     except subprocess.TimeoutExpired as err:
         text = (err.stdout or b"").decode("utf-8", "replace")
     runs = []
-    for i, line in enumerate(todo):
+    for i, (line, docker_form) in enumerate(typed):
         found = re.search(rf"{mark}:start:{i}\n(.*?)\n{mark}:end:{i}:(\d+)\n", text, re.S)
         if found:
-            runs.append(CommandRun(line, int(found.group(2)), found.group(1)))
+            runs.append(CommandRun(line, int(found.group(2)), found.group(1), docker_form))
         else:
-            runs.append(CommandRun(line, None, f"(labkit: no answer within {OPERATION_TIMEOUT} s)\n"))
+            runs.append(CommandRun(line, None, f"(labkit: no answer within {OPERATION_TIMEOUT} s)\n", docker_form))
     stable = engine_ids(runs) & set(stable)
     made_up.update(engine_ids(runs) - stable)
     out = []
-    for r in runs:
-        built.update(built_by(r.command))
-        out.append(Line(r, built_now=bool(set(words(r.command)) & built) and r.command.startswith("docker save")))
+    for r, as_docker in zip(runs, todo):                 # the line as the lesson types it
+        built.update(built_by(as_docker))
+        out.append(Line(r, built_now=bool(set(words(as_docker)) & built) and as_docker.startswith("docker save")))
     return Session(source, tuple(out), frozenset(made_up), stable=frozenset(stable))
