@@ -1,6 +1,6 @@
-"""labkit.checks, notebook 06: the pull size read from the registry (06.1), a second image
-that shares a layer (06.2), the digest no compressor changes (06.3), unknown/unknown (06.4).
-06.1 and 06.2 run against a real registry (Debian's docker-registry), as the notebook does."""
+"""labkit.checks, notebook 06: the digest no compressor changes (06.1), the pull size read
+from the registry (06.2), a second image that shares a layer (06.3), unknown/unknown (06.4).
+06.2 and 06.3 run against a real registry (Debian's docker-registry), as the notebook does."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -39,64 +39,68 @@ def notebook_registry(tmp_path, monkeypatch):
         yield reg, pushes
 
 
-def test_06_1_reads_the_registry(notebook_registry):
+def test_06_2_reads_the_registry(notebook_registry):
     reg, pushes = notebook_registry
     right = pushes["trimmed"].pull_size
     stored = checks_registry._pull_sizes(reg)["lab/busybox-trimmed:1"]
     assert stored[0] == right
     for answer in (right, float(right), np.int64(right), Decimal(right), str(right), f"{right:,}", f"{right} B"):
-        verdict = checks.check_06_1(answer)
+        verdict = checks.check_06_2(answer)
         assert verdict.passed, (answer, verdict)
-    assert "config and the manifest" in checks.check_06_1(right + stored[1]).message
-    assert "lab/busybox:base" in checks.check_06_1(pushes["base"].pull_size).message
-    assert "uncompressed" in checks.check_06_1(sum(TRIMMED.layer_sizes) * 3).message
-    assert "not the sum" in checks.check_06_1(right - 1).message
-    assert "whole number" in checks.check_06_1(right + 0.5).message
-    assert "truth value" in checks.check_06_1(True).message
+    assert "config and the manifest" in checks.check_06_2(right + stored[1]).message
+    assert "lab/busybox:base" in checks.check_06_2(pushes["base"].pull_size).message
+    assert "uncompressed" in checks.check_06_2(sum(TRIMMED.layer_sizes) * 3).message
+    assert "not the sum" in checks.check_06_2(right - 1).message
+    assert "whole number" in checks.check_06_2(right + 0.5).message
+    assert "truth value" in checks.check_06_2(True).message
 
 
-def test_06_1_with_no_registry_is_unverified(tmp_path, monkeypatch, progress_file):
+def test_06_2_with_no_registry_is_unverified(tmp_path, monkeypatch, progress_file):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(checks_registry, "_registries", lambda: [])
-    verdict = checks.check_06_1(1234)
+    verdict = checks.check_06_2(1234)
     assert verdict.passed is None and verdict.unverified and "Not built here" in verdict.message
-    assert "06.1" in checks.record.unverified() and "06.1" not in checks.record.passed()
+    assert "06.2" in checks.record.unverified() and "06.2" not in checks.record.passed()
 
 
-def test_06_2_judges_the_layers_so_a_rerun_still_passes(notebook_registry, tmp_path):
+def test_06_3_judges_the_layers_so_a_rerun_still_passes(notebook_registry, tmp_path):
     from labkit import registry
     reg, _ = notebook_registry
     mine = oci.Image([BASE, [oci.Entry.file("etc/motd", b"mine\n")]], cmd=["/bin/base"])
     pushed = registry.push(reg, mine, "lab/mine:1")
-    first = checks.check_06_2(pushed)
+    first = checks.check_06_3(pushed)
     assert first.passed and "mounted from the notebook's repository" in first.message, first
-    again = checks.check_06_2(registry.push(reg, mine, "lab/mine:1"))       # the cell run twice
+    again = checks.check_06_3(registry.push(reg, mine, "lab/mine:1"))       # the cell run twice
     assert again.passed and "already there" in again.message, again
-    elsewhere = checks.check_06_2(registry.push(reg, mine, "lab/elsewhere:2"))   # the same image, another name
+    elsewhere = checks.check_06_3(registry.push(reg, mine, "lab/elsewhere:2"))   # the same image, another name
     assert elsewhere.passed, elsewhere
-    alone = checks.check_06_2(registry.push(reg, oci.Image([BASE], cmd=["/bin/base"]), "lab/same:1"))
+    alone = checks.check_06_3(registry.push(reg, oci.Image([BASE], cmd=["/bin/base"]), "lab/same:1"))
     assert alone.passed is False and "1 layer(s)" in alone.message
     other = oci.Image([[oci.Entry.file("a", b"a")], [oci.Entry.file("b", b"b")]], cmd=["/a"])
-    fresh = checks.check_06_2(registry.push(reg, other, "lab/other:1"))
+    fresh = checks.check_06_3(registry.push(reg, other, "lab/other:1"))
     assert fresh.passed is False and "shares nothing" in fresh.message
-    pulled = checks.check_06_2(registry.pull(reg, "lab/mine:1", tmp_path / "layout"))
+    pulled = checks.check_06_3(registry.pull(reg, "lab/mine:1", tmp_path / "layout"))
     assert pulled.passed is False and "pull" in pulled.message
-    copied = checks.check_06_2(registry.push(reg, TRIMMED, "lab/copy:1"))        # the notebook's image, renamed
+    copied = checks.check_06_3(registry.push(reg, TRIMMED, "lab/copy:1"))        # the notebook's image, renamed
     assert copied.passed is False and "none of them is yours" in copied.message, copied
-    copied_again = checks.check_06_2(registry.push(reg, TRIMMED, "lab/copy:1"))  # ... and pushed twice
+    copied_again = checks.check_06_3(registry.push(reg, TRIMMED, "lab/copy:1"))  # ... and pushed twice
     assert copied_again.passed is False and "none of them is yours" in copied_again.message
-    theirs = checks.check_06_2(registry.push(reg, mine, "lab/busybox-trimmed:1"))   # the notebook's repository
+    theirs = checks.check_06_3(registry.push(reg, mine, "lab/busybox-trimmed:1"))   # the notebook's repository
     assert theirs.passed is False and "notebook's own repository" in theirs.message
-    assert "not a push result" in checks.check_06_2(3).message
-    assert "not a push result" in checks.check_06_2(pushed.to_dict()).message
+    assert "not a push result" in checks.check_06_3(3).message
+    assert "not a push result" in checks.check_06_3(pushed.to_dict()).message
+
+
+BUSYBOX_LAYER = oci.Image([checks_registry.busybox_layer(
+    checks_registry.machine.busybox(checks_registry.machine.target(None).arch).source("/tmp"))]).diff_ids[0]
 
 
 @pytest.mark.parametrize("answer, passed", [
-    (hello_image("modern").diff_ids[0], True), (" " + hello_image("modern").diff_ids[0].upper(), True),
-    (hello_image("20.10").diff_ids[0], True), (hello_image("modern").diff_ids[0].encode(), True),
-    (hello_image("modern").diff_ids[0][7:], False), ("sha256:" + "0" * 64, False), (1, False)])
-def test_06_3_the_diff_id(answer, passed):
-    assert checks.check_06_3(answer).passed is passed
+    (BUSYBOX_LAYER, True), (" " + BUSYBOX_LAYER.upper(), True), (BUSYBOX_LAYER.encode(), True),
+    (BUSYBOX_LAYER[7:], False), (BUSYBOX_LAYER[:19], False), (hello_image("modern").diff_ids[0], False),
+    ("sha256:" + "0" * 64, False), (1, False)])
+def test_06_1_the_diff_id(answer, passed):
+    assert checks.check_06_1(answer).passed is passed
 
 
 @pytest.mark.parametrize("answer, passed", [
@@ -106,3 +110,8 @@ def test_06_3_the_diff_id(answer, passed):
     ("a failed push", False), ("b or c", False), (2, False), (["b"], False)])
 def test_06_4_a_choice(answer, passed):
     assert checks.check_06_4(answer).passed is passed
+
+
+def test_06_1_says_what_a_close_answer_is():
+    assert "first digits" in checks.check_06_1(BUSYBOX_LAYER[:19]).message
+    assert "hello layer" in checks.check_06_1(hello_image("20.10").diff_ids[0]).message

@@ -8,10 +8,12 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import need
 from labkit import checks, hello, lessons, observe, oci, show
 from labkit.errors import LabkitError
 
@@ -33,21 +35,36 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-def test_the_six_lessons_exist():
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05"]
+def test_the_seven_lessons_exist():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_first_code_cell_is_import_labkit_then_the_mode_line(path):
     code = _code(path)
     assert _source(code[0]) == "import labkit"
-    assert _source(code[1]) == "labkit.show.mode_banner()"
+    assert _source(code[1]) == "labkit.show.mode_banner()" or _source(code[1]).endswith("labkit.doctor()")
+
+
+#: A cell tagged so is plain Python a learner reads and changes (notebook 01 writes the empty
+#: image with tarfile, hashlib and json): logic is its point, labkit has no part in it.
+BY_HAND = "labkit-by-hand"
+
+
+def _only_the_standard_library(cell: dict) -> None:
+    for node in ast.walk(ast.parse(_source(cell))):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert all(n.split(".")[0] in sys.stdlib_module_names for n in names), _source(cell)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_cells_hold_no_logic_and_only_public_labkit(path):
     for cell in _code(path):
         if _source(cell).startswith("%%terminal"):      # shell lines a learner types, not Python
+            continue
+        if BY_HAND in cell.get("metadata", {}).get("tags", []):
+            _only_the_standard_library(cell)            # twenty lines that build an image by hand
             continue
         tree = ast.parse(_source(cell))
         for node in ast.walk(tree):
@@ -81,7 +98,7 @@ def test_committed_outputs_are_clean(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_two_to_five_exercises_each_with_a_solution(path):
     number = path.stem[:2]
-    called = re.findall(rf"labkit\.checks\.check_{number}_(\d)\(answer\)",
+    called = re.findall(rf"labkit\.checks\.check_{number}_(\d)\((?:answer|prediction)\)",
                         "\n".join(_source(c) for c in _code(path)))
     assert 2 <= len(called) <= 5
     assert {f"{number}.{n}" for n in called} == {k for k in checks.EXERCISES if k.startswith(number)}
@@ -93,7 +110,7 @@ def test_two_to_five_exercises_each_with_a_solution(path):
 def test_committed_exercise_cells_are_unanswered(path):
     for cell in _code(path):
         if "labkit.checks.check_" in _source(cell):
-            assert _source(cell).startswith("answer = None")
+            assert _source(cell).startswith(("answer = None", "prediction = None"))   # predict, then verify
             assert "Not answered yet" in json.dumps(cell["outputs"])
 
 
@@ -112,6 +129,9 @@ def test_solutions_pass_their_checkers(path, tmp_path, monkeypatch):
         lines = block.rstrip().splitlines()
         exec("\n".join(lines[:-1]), namespace)  # noqa: S102 - our own solutions
         verdicts.append(eval(lines[-1], namespace))  # the checker call
+    unbuilt = [str(v) for v in verdicts if getattr(v, "unverified", False)]
+    if unbuilt:   # e.g. 02.3 where the engine lacks the lab's build base
+        need("engine", f"not judged here (run `labkit build-base` as root): {unbuilt}")
     assert verdicts and all(v.passed for v in verdicts), [str(v) for v in verdicts]
 
 
@@ -314,7 +334,8 @@ def test_sanitize_drops_the_doctors_rows_about_this_machine(monkeypatch):
 def _scenarios_shown() -> set[str]:
     """Every scenario a notebook's code asks for by name."""
     names = set()
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")) + sorted(
+            (ROOT / "notebooks" / "deep-dives").glob("*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 names.update(re.findall(r'"([a-z0-9.-]+)"', "".join(cell["source"])))

@@ -30,9 +30,9 @@ EXERCISES = {
     "05.2": "Deleting busybox in a second layer",
     "05.3": "Name a whiteout",
     "05.4": "An opaque whiteout",
-    "06.1": "The pull size, read from the registry",
-    "06.2": "A second image that shares a layer",
-    "06.3": "The digest no compressor changes",
+    "06.1": "The digest no compressor changes",
+    "06.2": "The pull size, read from the registry",
+    "06.3": "A second image that shares a layer",
     "06.4": "What unknown/unknown is",
     "dd.1": "Docker 1.4's history",
 }
@@ -44,7 +44,7 @@ OLD_IDS = {
     "02.1": "02.1", "02.2": "03.1", "02.3": "02.2", "02.4": "02.3", "02.5": "03.2",
     "03.1": "dd.1", "03.2": "04.1", "03.3": "04.2",
     "04.1": "05.1", "04.2": "05.2", "04.3": "05.3",
-    "05.1": "06.1", "05.2": "06.2", "05.3": "06.3", "05.4": "06.4",
+    "05.1": "06.2", "05.2": "06.3", "05.3": "06.1", "05.4": "06.4",
 }
 
 #: What a progress file written with today's ids says of itself (``"ids": 2``).

@@ -1,8 +1,8 @@
-"""Checkers of notebook 06, what a registry stores: the pull size read from the registry
-(06.1), a second image that shares a layer (06.2), the digest no compressor changes
+"""Checkers of notebook 06, what a registry stores: the digest no compressor changes
+(06.1), the pull size read from the registry (06.2), a second image that shares a layer
 (06.3), what ``unknown/unknown`` is (06.4).
 
-06.1 and 06.2 ask the registry the notebook runs (``work/06/registry``, or labkit's
+06.1, 06.2 and 06.3 ask the registry the notebook runs (``work/06/registry``, or labkit's
 default one) what it really holds.
 
 Example:
@@ -11,18 +11,21 @@ Example:
 """
 from __future__ import annotations
 
+import io
+import json
 import re
+import tempfile
 from pathlib import Path
 
-from labkit import registry
+from labkit import machine, oci, registry
 from labkit.checks.verdict import (Verdict, not_verified, number_answer, text_answer, unanswered,
                                    verdict)
 from labkit.errors import LabkitError
-from labkit.scenarios import hello_image
+from labkit.scenarios import busybox_layer, hello_image
 
-#: The image notebook 06 pushes without printing its size: exercise 6.1 asks for its pull size.
+#: The image notebook 06 pushes without printing its size: exercise 6.2 asks for its pull size.
 PULL_SIZE_REFERENCE = "lab/busybox-trimmed:1"
-#: The repositories notebook 06 pushes to itself: exercise 6.2 asks for a new one.
+#: The repositories notebook 06 pushes to itself: exercise 6.3 asks for a new one.
 NOTEBOOK_REPOSITORIES = frozenset({"lab/hello", "lab/busybox", "lab/busybox-trimmed", "lab/from-28"})
 #: Where the notebook runs its registry (relative to the notebook's folder).
 NOTEBOOK_REGISTRY = Path("work") / "06" / "registry"
@@ -55,16 +58,16 @@ def _pull_sizes(reg) -> dict[str, tuple[int, int]]:
     return sizes
 
 
-def check_06_1(answer) -> Verdict:
+def check_06_2(answer) -> Verdict:
     """The pull size of ``lab/busybox-trimmed:1``: the sum of the layer sizes in the manifest
     the registry holds for it (read it there; the notebook does not print it)."""
     if answer is None:
-        return unanswered("06.1", "a number of bytes")
-    size, failed = number_answer("06.1", answer, "a whole number of bytes")
+        return unanswered("06.2", "a number of bytes")
+    size, failed = number_answer("06.2", answer, "a whole number of bytes")
     if failed:
         return failed
     if not isinstance(size, int):
-        return verdict("06.1", False, f"{size} is not a whole number of bytes.",
+        return verdict("06.2", False, f"{size} is not a whole number of bytes.",
                        "add up the \"size\" of each entry of the manifest's \"layers\"")
     sizes = {}
     for reg in _registries():
@@ -73,25 +76,25 @@ def check_06_1(answer) -> Verdict:
         if PULL_SIZE_REFERENCE in sizes:
             break
     if PULL_SIZE_REFERENCE not in sizes:
-        return not_verified("06.1", f"no registry here holds {PULL_SIZE_REFERENCE} (the notebook pushes it to "
+        return not_verified("06.2", f"no registry here holds {PULL_SIZE_REFERENCE} (the notebook pushes it to "
                             f"its registry in {NOTEBOOK_REGISTRY})", f"{size:,} bytes cannot be compared with "
                             "anything.", "run the notebook's push cells, then this cell again")
     right, extra = sizes[PULL_SIZE_REFERENCE]
     if size == right:
-        return verdict("06.1", True, f"{right:,} bytes: the compressed layers the manifest lists are what a pull "
+        return verdict("06.2", True, f"{right:,} bytes: the compressed layers the manifest lists are what a pull "
                        "downloads (plus the config and the manifest, which registries leave out of the size).")
     if size == right + extra:
-        return verdict("06.1", False, "That adds the config and the manifest too: every byte fetched, but "
+        return verdict("06.2", False, "That adds the config and the manifest too: every byte fetched, but "
                        "registries and `docker pull` report the layers.", "sum the layers only")
     other = next((ref for ref, (pull, _) in sizes.items() if pull == size and ref != PULL_SIZE_REFERENCE), None)
     if other:
-        return verdict("06.1", False, f"That is the pull size of {other}; the exercise asks for "
+        return verdict("06.2", False, f"That is the pull size of {other}; the exercise asks for "
                        f"{PULL_SIZE_REFERENCE}.", f"reg.manifest(\"{PULL_SIZE_REFERENCE.split(':')[0]}\", "
                        f"\"{PULL_SIZE_REFERENCE.split(':')[1]}\")")
     if size > right * 1.5:
-        return verdict("06.1", False, "That is about the uncompressed size (what `docker images` shows); the "
+        return verdict("06.2", False, "That is about the uncompressed size (what `docker images` shows); the "
                        "registry stores the layers compressed.", "use the sizes the manifest gives for the layers")
-    return verdict("06.1", False, f"{size:,} is not the sum of the layer sizes of {PULL_SIZE_REFERENCE}.",
+    return verdict("06.2", False, f"{size:,} is not the sum of the layer sizes of {PULL_SIZE_REFERENCE}.",
                    "each layer descriptor in the manifest has a \"size\": add those")
 
 
@@ -116,26 +119,26 @@ def _notebook_layers(transfer) -> set[str] | None:
     return layers
 
 
-def check_06_2(transfer) -> Verdict:
+def check_06_3(transfer) -> Verdict:
     """A push of an image of yours that shares a layer with one the notebook pushed and
     adds a layer of your own, to a new repository. Judged by the layers the registry
     holds, so running the cell again still passes."""
     if transfer is None:
-        return unanswered("06.2", "what labkit.registry.push(...) returned")
+        return unanswered("06.3", "what labkit.registry.push(...) returned")
     if not isinstance(transfer, registry.Transfer):
-        return verdict("06.2", False, f"{type(transfer).__name__} is not a push result.",
+        return verdict("06.3", False, f"{type(transfer).__name__} is not a push result.",
                        "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
     repository = transfer.reference.split("/", 1)[-1].rsplit("@", 1)[0].rsplit(":", 1)[0]
     if repository in NOTEBOOK_REPOSITORIES:
-        return verdict("06.2", False, f"That is the notebook's own repository {repository}; the exercise asks "
+        return verdict("06.3", False, f"That is the notebook's own repository {repository}; the exercise asks "
                        "for an image of yours, in a new repository.", "answer = labkit.registry.push(reg, image, "
                        "\"lab/yours:1\")")
     if not any(b.action == "put" for b in transfer.blobs):
-        return verdict("06.2", False, "That is a pull; the exercise asks for a push.",
+        return verdict("06.3", False, "That is a pull; the exercise asks for a push.",
                        "answer = labkit.registry.push(reg, image, \"lab/yours:1\")")
     layers = [b for b in transfer.blobs if b.kind == "layer"]
     if len(layers) < 2:
-        return verdict("06.2", False, f"The image has {len(layers)} layer(s): a shared layer alone adds nothing "
+        return verdict("06.3", False, f"The image has {len(layers)} layer(s): a shared layer alone adds nothing "
                        "of your own.", "labkit.oci.Image([base_layer, [labkit.oci.Entry.file(...)]], ...)")
     theirs = _notebook_layers(transfer)
     if theirs is None:                        # the registry is gone: judge by what the push did
@@ -145,39 +148,63 @@ def check_06_2(transfer) -> Verdict:
         shared = [b for b in layers if b.digest in theirs]
         own = [b for b in layers if b.digest not in theirs]
     if not shared:
-        return verdict("06.2", False, "No layer of this image is one the notebook pushed: it shares nothing.",
+        return verdict("06.3", False, "No layer of this image is one the notebook pushed: it shares nothing.",
                        "start from base_layer (pushed above), and add one layer of your own")
     if not own:
-        return verdict("06.2", False, "Every layer of this image is one the notebook pushed: none of them is "
+        return verdict("06.3", False, "Every layer of this image is one the notebook pushed: none of them is "
                        "yours. The exercise asks for one layer of your own on top of a shared one.",
                        "labkit.oci.Image([base_layer, [labkit.oci.Entry.file(\"hello.txt\", b\"mine\\n\")]], ...)")
     kept = f"{len(shared)} shared layer(s) ({sum(b.size for b in shared):,} bytes)"
     how = {"mounted": "mounted from the notebook's repository, not sent", "exists": "already there, not sent",
            "uploaded": "sent again by this push (it did not ask to mount it), stored once by the registry"}
     done = sorted({how.get(b.action, b.action) for b in shared})
-    return verdict("06.2", True, f"{kept}: {', '.join(done)}; {len(own)} layer(s) of your own "
+    return verdict("06.3", True, f"{kept}: {', '.join(done)}; {len(own)} layer(s) of your own "
                    f"({sum(b.size for b in own):,} bytes). {transfer.moved:,} bytes sent in all by this push.")
 
 
-def check_06_3(digest) -> Verdict:
-    """The digest of the hello layer that does not depend on the compressor: its diff_id."""
+def check_06_1(digest) -> Verdict:
+    """The digest of the learner's base layer that no compressor changes: its diff_id (the
+    layer notebook 06 pushes as ``lab/busybox:base``, made from this machine's busybox)."""
     if digest is None:
-        return unanswered("06.3", "a digest string, sha256:…")
-    text, failed = text_answer("06.3", digest, "a digest string, sha256:…")
+        return unanswered("06.1", "a digest string, sha256:…")
+    text, failed = text_answer("06.1", digest, "a digest string, sha256:…")
     if failed:
         return failed
     answer = text.strip().strip("\"'`").lower().replace(" ", "")
     if not answer.startswith("sha256:"):
-        return verdict("06.3", False, "A digest names its algorithm first.", "sha256:<64 hex digits>")
-    modern, older = hello_image("modern").diff_ids[0], hello_image("20.10").diff_ids[0]
-    if answer == modern:
-        return verdict("06.3", True, "The diff_id: the sha256 of the uncompressed tar. Every compressor "
-                       "gives other blob bytes, so another blob digest; the config keeps the diff_id.")
-    if answer == older:
-        return verdict("06.3", True, "A diff_id (the 20.10 headers' tar). It stays, whoever compresses it.")
-    return verdict("06.3", False, "That is not the hello layer's diff_id; a blob digest (of compressed "
-                   "bytes) changes with the compressor.", "look in the config's rootfs.diff_ids")
+        return verdict("06.1", False, "A digest names its algorithm first.", "sha256:<64 hex digits>")
+    right = base_diff_ids()
+    if answer in right:
+        return verdict("06.1", True, "The diff_id: the SHA-256 of the uncompressed tar, which the config lists. "
+                       "Each compressor makes other blob bytes, so another blob digest; the diff_id stays.")
+    if len(answer) < len("sha256:") + 64 and any(d.startswith(answer) for d in right):
+        return verdict("06.1", False, "Those are the first digits of it: pass all 64.",
+                       "base.diff_ids[0], or the config's rootfs.diff_ids")
+    if answer in (hello_image("modern").diff_ids[0], hello_image("20.10").diff_ids[0]):
+        return verdict("06.1", False, "That is the hello layer's diff_id; the exercise asks for your base "
+                       "layer's (busybox and its links).", "base.diff_ids[0]")
+    return verdict("06.1", False, "That is not your base layer's diff_id. A blob digest (of the compressed "
+                   "bytes) changes with whoever compresses; the diff_id names the uncompressed tar.",
+                   "look in the config's rootfs.diff_ids, or base.diff_ids[0]")
 
+
+def base_diff_ids() -> set[str]:
+    """The diff_id of notebook 06's base layer as this machine makes it, and as the
+    notebook's registry holds it (``lab/busybox:base``), when that registry answers."""
+    with tempfile.TemporaryDirectory() as folder:
+        arch = machine.target(None).arch
+        layer = busybox_layer(machine.busybox(arch).source(folder))
+        found = {oci.Image([layer]).diff_ids[0]}
+    for reg in _registries():
+        try:
+            config = io.BytesIO()
+            reg.blob("lab/busybox", registry.describe(reg, "lab/busybox:base").image.config.digest, config)
+            found.update(json.loads(config.getvalue())["rootfs"]["diff_ids"][:1])
+        except (LabkitError, OSError, ValueError, KeyError, TypeError):
+            pass
+        finally:
+            reg.close()
+    return found
 
 #: 06.4's choices, and words that name each.
 CHOICES = {"a": ("another cpu architecture", "another architecture", "architecture", "arm", "platform", "cpu"),
