@@ -56,7 +56,7 @@ def version_table(observations: Sequence, scenario: str = "hello-legacy", case: 
             "docker image inspect: Size": case_value(chosen, "size (inspect)"),
             "docker images: SIZE": case_value(chosen, "size (docker images)"),
         })
-    return table(rows, title=f"The same Dockerfile on {len(rows)} Docker engines ({scenario}); "
+    return table(rows, title=f"The same Dockerfile on {len(rows)} engines ({scenario}); "
                              "hover an engine for where its row comes from", missing="—")
 
 
