@@ -148,10 +148,12 @@ def across_rows(observations: Sequence[Observation], scenario: str,
 
 
 def engine_rows(observations: Sequence[Observation], scenario: str,
-                cells: dict[str, tuple[str, str]]) -> list[dict]:
+                cells: dict[str, tuple[str | tuple[str, ...], str]]) -> list[dict]:
     """One row per engine (so another engine is one more row): ``engine``, then each
     ``label`` of ``cells`` with the value of ``(case, column)`` (``None`` where that
-    engine has no such case).
+    engine has no such case). ``case`` may be a tuple: the first of those cases the
+    engine ran without error (Podman has no BuildKit: ``("buildkit", "legacy")`` takes its
+    Buildah build).
 
     Example:
         >>> from labkit import observe
@@ -159,14 +161,22 @@ def engine_rows(observations: Sequence[Observation], scenario: str,
         ...                     {"BuildKit": ("buildkit", "image"), "legacy": ("legacy", "image")})
         >>> rows_[0]["engine"], rows_[0]["BuildKit"]
         ('20.10.5', '71de1148337f')
+        >>> podman = engine_rows(observe.recorded(podman=True), "empty-dockerfile",
+        ...                      {"builder": (("buildkit", "legacy"), "builder"), "layers": (("buildkit", "legacy"), "layers")})
+        >>> podman[-2]
+        {'engine': 'podman-4.3.1', 'builder': 'buildah', 'layers': 1}
     """
     rows_ = []
     for obs in observations:
         if scenario not in obs.results:
             continue
         cases = obs.results[scenario].cases
-        rows_.append({"engine": obs.name, **{label: case_value(cases[case], column) if case in cases else None
-                                             for label, (case, column) in cells.items()}})
+        row = {"engine": obs.name}
+        for label, (wanted, column) in cells.items():
+            names = [wanted] if isinstance(wanted, str) else list(wanted)
+            chosen = next((n for n in names if n in cases and cases[n].ok), next((n for n in names if n in cases), None))
+            row[label] = case_value(cases[chosen], column) if chosen else None
+        rows_.append(row)
     return rows_
 
 

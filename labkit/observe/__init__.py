@@ -73,11 +73,13 @@ def versions(progress: Progress | None = None, only: Sequence[str] | None = None
 CONTAINERD_STAND_IN = "28.5.2-containerd"
 
 
-def stores(scenario_name: str, engine=None, progress: Progress | None = None) -> list[Observation]:
+def stores(scenario_name: str, engine=None, progress: Progress | None = None,
+           podman: bool = False) -> list[Observation]:
     """One scenario on each image store, classic then containerd: live on ``engine`` for
     its own store (and on a running fleet engine of the other store), recorded otherwise
     (the reference, Docker 20.10.24, for classic; :data:`CONTAINERD_STAND_IN` for
-    containerd).
+    containerd); with ``podman=True``, then the Podman recordings (containers/storage,
+    the other engine family's store).
 
     Example:
         >>> [o.name for o in stores("empty-labkit")]             # doctest: +SKIP
@@ -98,6 +100,8 @@ def stores(scenario_name: str, engine=None, progress: Progress | None = None) ->
                 eng.cleanup()
         else:
             out.append(load(DATA_DIR / f"{recorded_name}.json"))
+    if podman:
+        out += [o for o in recorded(podman=True) if o.provenance.get("engine", "Docker") != "Docker"]
     return out
 
 
