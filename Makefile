@@ -50,9 +50,14 @@ notebooks-laptop: $(STAMP)
 	.ci/laptop-like darwin
 	.ci/laptop-like win32
 
-# Re-execute every notebook in place (engine mode); commit the result.
+# Re-execute every notebook in place (engine mode); commit the result. The registry's answers are
+# recorded too (replayed where docker-registry is missing), again as without busybox (LABKIT_BUSYBOX=none).
+REGISTRY_RECORDING := $(CURDIR)/$(VENV)/registry-exchanges.json
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
+	rm -f $(REGISTRY_RECORDING)
+	LABKIT_RECORD_REGISTRY=$(REGISTRY_RECORDING) $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
+	LABKIT_RECORD_REGISTRY=$(REGISTRY_RECORDING) LABKIT_BUSYBOX=none $(BIN)/jupyter nbconvert --to notebook --execute --output-dir $(VENV)/no-busybox --ExecutePreprocessor.timeout=300 $$(grep -l 'labkit.registry.start' notebooks/[0-9]*.ipynb)
+	if [ -s $(REGISTRY_RECORDING) ]; then mv $(REGISTRY_RECORDING) data/registry/exchanges.json; fi
 	$(BIN)/python .ci/strip_widget_state.py notebooks/[0-9]*.ipynb
 
 bench: $(STAMP)

@@ -123,7 +123,7 @@ def busybox(engine=None) -> machine.Busybox:
 #: scenario counts when a cell runs it live (``scenario("name", engine=...)``, ``stores(...)``);
 #: offline, its recording is shown either way.
 CALL_NEEDS = {"labkit.registry.start(": ("docker-registry",), "labkit.registry.local(": ("docker-registry",),
-              "labkit.lessons.busybox(": ("busybox",)}
+              "labkit.lessons.busybox(": ("busybox",), "labkit.scenarios.busybox_layer()": ("busybox",)}
 SCENARIO_NEEDS = {"hello-variants": ("gcc", "musl-gcc"), "scratch-exec": ("gcc",),
                   "scratch-user": ("busybox",), "scratch-runtime": ("busybox", "gcc"),
                   "busybox-whiteout": ("busybox",), "registry-push": ("docker-registry", "busybox"),
@@ -145,14 +145,22 @@ def assumes(notebook: str | Path, live: bool = True) -> list[str]:
         >>> assumes(path)
         ['docker-registry']
     """
-    needs: set[str] = set()
-    for cell in json.loads(Path(notebook).read_text()).get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", ""))
-        needs.update(p for call, programs in CALL_NEEDS.items() if call in source for p in programs)
-        if live:
-            needs.update(p for name in _LIVE_SCENARIO.findall(source) for p in SCENARIO_NEEDS.get(name, ()))
+    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    return needs_of("\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"), live)
+
+
+def needs_of(source: str, live: bool = True) -> list[str]:
+    """The optional programs Python ``source`` (a cell, a solution) uses, by what it calls.
+
+    Example:
+        >>> needs_of('labkit.observe.scenario("hello-variants", engine=eng)')
+        ['gcc', 'musl-gcc']
+        >>> needs_of('labkit.observe.scenario("hello-variants", engine=eng)', live=False)
+        []
+    """
+    needs = {p for call, programs in CALL_NEEDS.items() if call in source for p in programs}
+    if live:
+        needs.update(p for name in _LIVE_SCENARIO.findall(source) for p in SCENARIO_NEEDS.get(name, ()))
     return sorted(needs)
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
+from conftest import need_lesson_tools
 from labkit import checks, hello, lessons, observe, oci, show
 from labkit.errors import LabkitError
 
@@ -103,6 +105,7 @@ def _solution_blocks(name: str) -> list[str]:
 def test_solutions_pass_their_checkers(path, tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_PROGRESS", str(tmp_path / "progress.json"))
     monkeypatch.chdir(tmp_path)
+    need_lesson_tools(*lessons.needs_of((SOLUTIONS / f"{path.stem}.md").read_text(), live=False))
     lessons.workdir(path.stem[:2])  # as the notebook does before its exercises
     namespace: dict = {}
     verdicts = []
@@ -324,3 +327,52 @@ def test_every_scenario_a_lesson_shows_has_its_commands_recorded_on_every_engine
     assert {"20.10.5", "20.10.24", "26.1.5", "28.5.2", "28.5.2-containerd"} <= recorded_names
     assert all(name in obs.results for obs in observe.recorded() for name in shown)
     assert not missing, "record them again (`labkit record ENGINE --scenario S`):\n" + "\n".join(missing)
+
+
+# --- what a lesson's stored outputs assume (nbval strict or lax: notebooks/conftest.py) ------
+def test_each_notebook_assumes_the_programs_its_steps_call():
+    by_number = {p.stem[:2]: p for p in NOTEBOOKS}
+    assert lessons.assumes(by_number["00"]) == lessons.assumes(by_number["01"]) == []
+    assert {"docker-registry", "busybox"} <= set(lessons.assumes(by_number["05"], live=False))
+    assert "busybox" in lessons.assumes(by_number["04"], live=False)
+    live_only = set(lessons.assumes(by_number["02"])) - set(lessons.assumes(by_number["02"], live=False))
+    assert {"gcc", "musl-gcc"} <= live_only               # offline, those steps are recorded anyway
+    assert set(lessons.PACKAGES) >= {p for n in NOTEBOOKS for p in lessons.assumes(n)}
+
+
+def test_what_is_missing_here_names_the_package(monkeypatch, tmp_path):
+    notebook = tmp_path / "09-anything.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [
+        "reg = labkit.registry.start(work)\n", 'x = labkit.observe.scenario("hello-variants", engine=eng)']}]}))
+    monkeypatch.setattr(lessons, "have", lambda program: program != "docker-registry")
+    assert lessons.missing_here(notebook) == {"docker-registry": "docker-registry"}
+    monkeypatch.setattr(lessons, "have", lambda program: False)
+    assert lessons.missing_here(notebook, live=False) == {"docker-registry": "docker-registry"}
+    assert lessons.missing_here(notebook) == {"docker-registry": "docker-registry", "gcc": "gcc libc6-dev",
+                                              "musl-gcc": "musl-tools"}
+
+
+def test_nbval_is_strict_where_the_machine_matches_and_lax_otherwise(tmp_path):
+    """notebooks/conftest.py, on a notebook whose stored output says a static busybox was here."""
+    import subprocess
+    import sys
+
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": [
+        "import labkit\n", "print(labkit.lessons.busybox().path is not None)"],
+        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["True\n"]}]}
+    book = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "07-probe.ipynb").write_text(json.dumps(book))
+    (tmp_path / "conftest.py").write_text((ROOT / "notebooks" / "conftest.py").read_text())
+
+    def nbval(**env) -> str:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "07-probe.ipynb"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "DOCKER_HOST": "unix:///nonexistent/labkit-test.sock", **env})
+        assert done.returncode == 0, done.stdout[-2000:]
+        return done.stdout
+
+    lax = nbval(LABKIT_BUSYBOX="none")          # prints False: only run, not compared
+    assert "nbval: outputs not compared for 07-probe (not here: busybox; apt-get install busybox-static)" in lax
+    if lessons.have("busybox"):
+        assert "outputs not compared" not in nbval()

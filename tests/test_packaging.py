@@ -117,3 +117,21 @@ def test_the_class_server_extra_is_pinned_and_not_for_learners():
     assert not set(classroom) & set(requirements(extras["lab"])), "a package pinned twice"
     assert not set(classroom) & set(requirements(extras["test"]))
     assert not set(classroom) & set(requirements(pip_list()[:-1])), "environment.yml is for learners"
+
+
+def _packages(text: str) -> set[str]:
+    return {word for line in text.splitlines() for word in line.partition("#")[0].split()}
+
+
+def test_every_package_a_test_or_lesson_names_is_installed_by_ci_and_apt_txt_makes_every_step_live():
+    """One list each, none drifting: conftest.PACKAGES (what a skip says to install) and
+    labkit.lessons.PACKAGES (what a lesson step uses) against .ci/run's PKGS and apt.txt."""
+    from conftest import PACKAGES
+    from labkit import lessons
+
+    ci = (ROOT / ".ci" / "run").read_text()
+    installed = _packages(ci.split('PKGS="', 1)[1].split('"', 1)[0])
+    wanted = {p for value in PACKAGES.values() for p in value.split()} - {"util-linux", "tar"}  # essential
+    assert wanted <= installed, f".ci/run does not install {sorted(wanted - installed)}"
+    lesson = {p for value in lessons.PACKAGES.values() for p in value.split()}
+    assert lesson <= _packages((ROOT / "apt.txt").read_text()) <= installed
