@@ -49,7 +49,7 @@ PACKAGES = {**lessons.PACKAGES,
 
 def install(name: str) -> str:
     """``apt-get install PACKAGE...``: the line that installs program (or file) ``name``."""
-    return f"apt-get install {PACKAGES[name]}"
+    return f"apt-get install {PACKAGES.get(name, name)}"
 
 
 def need_tool(name: str, part: str = "tools") -> str:

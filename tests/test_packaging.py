@@ -135,3 +135,17 @@ def test_every_package_a_test_or_lesson_names_is_installed_by_ci_and_apt_txt_mak
     assert wanted <= installed, f".ci/run does not install {sorted(wanted - installed)}"
     lesson = {p for value in lessons.PACKAGES.values() for p in value.split()}
     assert lesson <= _packages((ROOT / "apt.txt").read_text()) <= installed
+
+
+def test_a_missing_tool_skips_with_the_line_that_installs_it_and_fails_where_required(monkeypatch):
+    import conftest
+
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.delenv("LABKIT_REQUIRE_TOOLS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"^umoci is not installed: apt-get install umoci$"):
+        conftest.need_tool("umoci")
+    with pytest.raises(pytest.skip.Exception, match=r"is missing: apt-get install golang-1.19-src$"):
+        conftest.need_path("/nonexistent/go-1.19/testdata", "/usr/share/go-1.19/src/archive/tar/testdata")
+    monkeypatch.setenv("LABKIT_REQUIRE_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install umoci \(LABKIT_REQUIRE_TOOLS=1\)"):
+        conftest.need_tool("umoci")
