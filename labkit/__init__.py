@@ -1,7 +1,9 @@
 """labkit: build, read and run the smallest container images, with or without Docker.
 
 Notebooks start with ``import labkit`` and call only its public API
-(see ``docs/labkit-api.md``).
+(see ``docs/labkit-api.md``). In IPython, ``import labkit`` also registers the
+``%%terminal`` cell magic: the lines a learner types at a terminal, run live or shown as
+recorded (:mod:`labkit.terminal`, rendered by ``labkit.show.terminal``).
 
 Example:
     >>> import labkit
@@ -11,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 
 from labkit._version import __version__
 from labkit.errors import LabkitError
@@ -18,7 +21,7 @@ from labkit.errors import LabkitError
 __all__ = ["LabkitError", "doctor", "mode", "__version__"]
 
 _SUBMODULES = {"oci", "hello", "binder", "engine", "fleet", "registry", "machine", "scenarios", "observe",
-               "compare", "explore", "ledger", "show", "checks", "lessons", "errors", "host"}
+               "compare", "explore", "ledger", "show", "checks", "lessons", "errors", "host", "terminal"}
 
 
 def __getattr__(name: str):
@@ -40,3 +43,19 @@ def doctor():
     from labkit import machine
 
     return machine.report()
+
+
+def _terminal_magic(line: str, cell: str):
+    """``%%terminal``: run the cell's command lines (see :mod:`labkit.terminal`)."""
+    return importlib.import_module("labkit.show").terminal(cell)
+
+
+def _register_magic() -> None:
+    """Register ``%%terminal`` when imported inside IPython (a notebook's kernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        shell.register_magic_function(_terminal_magic, magic_kind="cell", magic_name="terminal")
+
+
+_register_magic()

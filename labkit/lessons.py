@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit import hello, host, machine, registry
+from labkit import hello, host, machine, registry, terminal
 from labkit.errors import LabkitError
 
 
@@ -23,6 +23,7 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     """A fresh, empty folder ``root/name`` (relative to the notebook), emptied on every call.
 
     Running a notebook twice then starts from the same state, so it shows the same output.
+    It also names the lesson whose recording ``%%terminal`` cells use (``name``).
 
     Raises:
         LabkitError: ``name`` is not a plain folder name (empty, absolute, or with ``..``):
@@ -42,6 +43,7 @@ def workdir(name: str, root: str | Path = "work") -> Path:
     elif path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    terminal.use_lesson(name)
     return path
 
 
@@ -131,6 +133,8 @@ SCENARIO_NEEDS = {"hello-variants": ("gcc", "musl-gcc"), "scratch-exec": ("gcc",
 #: The Debian packages that install each (``apt.txt`` lists them all).
 PACKAGES = {"docker-registry": "docker-registry", "busybox": "busybox-static", "gcc": "gcc libc6-dev",
             "musl-gcc": "musl-tools"}
+#: Packages every Debian system has (never a reason to install anything).
+ESSENTIAL = {"coreutils", "tar", "docker.io"}
 _LIVE_SCENARIO = re.compile(r"labkit\.observe\.(?:scenario|stores)\(\s*\"([a-z0-9.-]+)\"[^)]*\bengine=")
 
 
@@ -145,8 +149,12 @@ def assumes(notebook: str | Path, live: bool = True) -> list[str]:
         >>> assumes(path)
         ['docker-registry']
     """
-    cells = json.loads(Path(notebook).read_text()).get("cells", [])
-    return needs_of("\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"), live)
+    cells = ["".join(c.get("source", "")) for c in json.loads(Path(notebook).read_text()).get("cells", [])
+             if c.get("cell_type") == "code"]
+    # a %%terminal cell's programs (docker counts through the engine, as the magic does)
+    shell = {p for cell in cells if cell.startswith("%%terminal") for line in terminal.lines(cell.split("\n", 1)[-1])
+             for p in terminal.programs(line) if terminal.PACKAGES.get(p, "coreutils") not in ESSENTIAL}
+    return sorted(set(needs_of("\n".join(c for c in cells if not c.startswith("%%terminal")), live)) | shell)
 
 
 def needs_of(source: str, live: bool = True) -> list[str]:
@@ -189,4 +197,4 @@ def have(program: str) -> bool:
 def missing_here(notebook: str | Path, live: bool = True) -> dict[str, str]:
     """What ``notebook``'s stored outputs assume and this machine lacks: program -> the
     Debian package that installs it (empty: its outputs can be compared exactly)."""
-    return {p: PACKAGES.get(p, p) for p in assumes(notebook, live) if not have(p)}
+    return {p: PACKAGES.get(p) or terminal.PACKAGES.get(p, p) for p in assumes(notebook, live) if not have(p)}

@@ -122,3 +122,17 @@ def test_command_line_summary_json_and_plot(class_root, tmp_path):
     done = subprocess.run([sys.executable, "-m", "labkit", "classroom", "summary", str(tmp_path / "nope")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.startswith("error:") and len(done.stderr.splitlines()) == 1
+
+
+def test_old_ids_and_unverified_are_read_apart(tmp_path):
+    # ada's file is from before the renumbering (02.5 is today's 03.2); bob's has an unverified 02.3.
+    _learner(tmp_path, "ada", {"02.5": "2026-01-05 10:00 UTC"})
+    bob = _learner(tmp_path, "bob", None)
+    (bob / "progress.json").write_text(json.dumps({"ids": 2, "passed": {"00.1": "x"},
+                                                   "unverified": {"02.3": "2026-01-06 10:00 UTC"}}))
+    found = checks.class_progress(tmp_path)
+    assert found.passed == {"ada": {"03.2": "2026-01-05 10:00 UTC"}, "bob": {"00.1": "x"}}
+    assert found.unverified == {"bob": {"02.3": "2026-01-06 10:00 UTC"}} and found.count("02.3") == 0
+    assert found.to_dict()["unverified_counts"]["02.3"] == 1
+    row = next(line for line in str(checks.class_summary(found)).splitlines() if line.startswith("bob"))
+    assert "1 of 22 (+1 ○)" in row and "○" in row.split(")")[-1]

@@ -43,3 +43,24 @@ def test_docker_run_detached_prints_a_container_id_that_varies():
 def test_a_64_digit_line_inside_other_text_is_not_an_id():
     run = CommandRun("docker save x | tar -t", 0, "blobs/sha256/" + "ab" * 32 + "\n")
     assert masked(run) == run.output
+
+
+def test_an_http_answers_date_and_a_registrys_port_and_upload_session_vary():
+    out = ("HTTP/1.1 202 Accepted\r\nDocker-Upload-Uuid: 569ef0f9-fe6e-4f09-b33e-16095d225ca6\r\n"
+           "Location: http://127.0.0.1:45871/v2/lab/n/blobs/uploads/569ef0f9-fe6e-4f09-b33e-16095d225ca6"
+           "?_state=HbU9IhAhr1vf\r\nDate: Sun, 06 Dec 2026 10:29:37 GMT\r\n")
+    run = CommandRun("curl -si -X POST http://$REGISTRY/v2/lab/n/blobs/uploads/", 0, out)
+    assert masked(run) == ("HTTP/1.1 202 Accepted\r\nDocker-Upload-Uuid: <varies>\r\n"
+                           "Location: http://127.0.0.1:<varies>/v2/lab/n/blobs/uploads/<varies>"
+                           "?_state=<varies>\r\nDate: <varies>\r\n")
+    assert masked(CommandRun("curl -s x", 0, "Date: today\n")) == "Date: today\n"   # only an HTTP date
+
+
+def test_a_buildkit_line_printed_only_sometimes_is_marked_to_go_whole():
+    from labkit.engine.commands import CommandRun, masked, varying_spans
+    with_partial = "#2 [internal] load .dockerignore\n#2 transferring context:\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    without = "#2 [internal] load .dockerignore\n#2 transferring context: 2B done\n#2 DONE 0.0s\n"
+    runs = [CommandRun("DOCKER_BUILDKIT=1 docker build -t x .", 0, text) for text in (with_partial, without)]
+    spans = varying_spans(runs[0])
+    assert (33, 58, "time") in spans
+    assert masked(runs[0]) == masked(runs[1])

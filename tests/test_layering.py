@@ -1,7 +1,7 @@
 """The one-way house: every labkit module imports only from the layers below it.
 
 Layers, bottom first (docs/labkit-api.md, "Layers"): errors, host → oci, hello, binder,
-linkmap → engine → fleet, registry → machine → scenarios → observe → compare, explore,
+linkmap → engine → fleet, registry, terminal → machine → scenarios → observe → compare, explore,
 ledger → show → checks, lessons, classroom → cli. Read from the source with ``ast`` (nothing is
 imported), so the rule holds for code paths no test happens to run.
 """
@@ -22,7 +22,7 @@ LAYERS = {
     "errors": 0, "_version": 0, "host": 0,
     "oci": 1, "hello": 1, "linkmap": 1, "binder": 1,
     "engine": 2,
-    "fleet": 3, "registry": 3,
+    "fleet": 3, "registry": 3, "terminal": 3,
     "machine": 4,
     "scenarios": 5,
     "observe": 6,

@@ -127,13 +127,15 @@ def test_every_package_a_test_or_lesson_names_is_installed_by_ci_and_apt_txt_mak
     """One list each, none drifting: conftest.PACKAGES (what a skip says to install) and
     labkit.lessons.PACKAGES (what a lesson step uses) against .ci/run's PKGS and apt.txt."""
     from conftest import PACKAGES
-    from labkit import lessons
+    from labkit import lessons, terminal
 
     ci = (ROOT / ".ci" / "run").read_text()
     installed = _packages(ci.split('PKGS="', 1)[1].split('"', 1)[0])
     wanted = {p for value in PACKAGES.values() for p in value.split()} - {"util-linux", "tar"}  # essential
     assert wanted <= installed, f".ci/run does not install {sorted(wanted - installed)}"
-    lesson = {p for value in lessons.PACKAGES.values() for p in value.split()}
+    notebooks = sorted((ROOT / "notebooks").glob("**/[0-9a-z]*.ipynb"))
+    used = {p for n in notebooks for p in lessons.assumes(n)}
+    lesson = {pkg for p in used for pkg in (lessons.PACKAGES.get(p) or terminal.PACKAGES.get(p, p)).split()}
     assert lesson <= _packages((ROOT / "apt.txt").read_text()) <= installed
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import need, need_tool
 from labkit import cli, oci, observe, registry, scenarios
 from labkit.errors import BadImage, MissingTool, RegistryError
-from labkit.registry import server
+from labkit.registry import auth, server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "registry"
 
@@ -66,6 +66,34 @@ def test_cli_push_without_a_registry_is_one_error_line(tmp_path, capsys):
     assert cli.main(["registry", "push", "x.tar", "lab/x:1", "--root", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no labkit registry runs in") and err.count("\n") == 1
+
+
+def test_export_puts_the_address_into_the_environment(monkeypatch):
+    monkeypatch.delenv("LOCKED", raising=False)
+    line = registry.export("http://127.0.0.1:5001", "LOCKED")
+    assert line == "export LOCKED=127.0.0.1:5001" and repr(line) == str(line)
+    assert os.environ["LOCKED"] == "127.0.0.1:5001"
+    with pytest.raises(RegistryError, match="shell variable name"):
+        registry.export("127.0.0.1:5001", "NOT A NAME")
+
+
+def _bcrypt_here():
+    try:
+        return auth.bcrypt("let-me-in")
+    except MissingTool as err:
+        need("tools", str(err))
+
+
+def test_htpasswd_lines_hold_a_bcrypt_hash_of_the_password(tmp_path):
+    hashed = _bcrypt_here()
+    assert hashed.startswith("$2") and len(hashed) == 60 and hashed != _bcrypt_here()     # salted
+    if auth._libcrypt() is not None:
+        assert auth.verify("let-me-in", hashed) and not auth.verify("let-me-out", hashed)
+    path = auth.write_htpasswd(tmp_path / "htpasswd", {"student": "let-me-in", "teacher": "x"})
+    assert [line.split(":")[0] for line in path.read_text().splitlines()] == ["student", "teacher"]
+    assert path.stat().st_mode & 0o077 == 0
+    with pytest.raises(RegistryError, match="user name"):
+        auth.htpasswd_line("a:b", "x")
 
 
 # --- against the real registry ---------------------------------------------------------
@@ -280,6 +308,29 @@ def test_up_status_down_leaves_nothing_it_did_not_own(tmp_path):
     assert not Path(f"/proc/{started.pid}").exists() or not server._alive(started.pid, root / "config.yml")
     assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
     assert registry.status(root) is None
+
+
+def test_a_locked_registry_asks_for_basic_credentials(tmp_path):
+    need_tool("docker-registry")
+    _bcrypt_here()
+    root = tmp_path / "locked"
+    reg = registry.start(root, users={"student": "let-me-in"})
+    try:
+        assert reg.server.locked and registry.status(root).healthy and registry.status(root).locked
+        with pytest.raises(RegistryError, match="401 Unauthorized: UNAUTHORIZED"):
+            reg.ping()
+        challenge = reg.log[-1]
+        assert challenge.status == 401
+        assert challenge.response_headers["Www-Authenticate"] == 'Basic realm="labkit"'
+        with pytest.raises(RegistryError, match="401"):
+            registry.connect(reg.server).login("student", "wrong").ping()
+        assert reg.login("student", "let-me-in").ping()["Docker-Distribution-Api-Version"] == "registry/2.0"
+        done = registry.push(reg, _image(), "lab/locked:1")
+        assert [b.action for b in done.blobs] == ["uploaded", "uploaded", "uploaded", "put"]
+    finally:
+        reg.close()
+        registry.down(root)
+    assert not root.exists()
 
 
 def test_cli_up_status_down(tmp_path, capsys):

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import need_lesson_tools, need_path
 from labkit import oci, scenarios
+from labkit.engine.commands import machine_neutral
 from labkit.errors import EngineError, LabkitError
 from labkit.scenarios import Case
 
@@ -235,7 +236,7 @@ def test_fleet_engine_prints_the_recorded_failure_messages(name, fleet):
     recorded = observe.load(observe.DATA_DIR / f"{name}.json")
     for scenario in FAILURE_SCENARIOS:
         live, kept = fresh[scenario], recorded[scenario]
-        assert {c: case.extra.get("message") for c, case in live.cases.items()} == \
-            {c: case.extra.get("message") for c, case in kept.cases.items()}
+        assert {c: machine_neutral(case.extra.get("message") or "") for c, case in live.cases.items()} == \
+            {c: machine_neutral(case.extra.get("message") or "") for c, case in kept.cases.items()}
         assert [c.masked_commands() for c in live.cases.values()] == \
             [c.masked_commands() for c in kept.cases.values()]

@@ -128,6 +128,31 @@ def test_layer_explorer_shows_the_picked_layer(two_layers):
     assert str(box).splitlines()[0] == "two.tar (docker-archive): 2 layers"
 
 
+def test_layer_explorer_shows_ten_files_and_every_one_on_show_all(tmp_path):
+    many = oci.Image([[Entry.file(f"f{n:02}", b"x") for n in range(25)]]).write(tmp_path / "many.tar")
+    box = show.layer_explorer(many)
+    files, button = find(box, "labkit-layer-files"), find(box, "labkit-show-all")
+    assert len(Rows(files.value).rows) == 10 and "… and 15 more" in files.value
+    assert "… and 15 more" in box.static_html and box.static_html.count("labkit-file-row") == 10
+    button.value = True
+    assert len(Rows(files.value).rows) == 25 and "more" not in files.value
+    assert len(Rows(find(show.layer_explorer(many, rows=30), "labkit-layer-files").value).rows) == 25
+    assert find(show.layer_explorer(tmp_path / "many.tar", rows=30), "labkit-show-all") is None
+
+
+def test_layer_explorer_can_open_on_another_layer(two_layers):
+    box = show.layer_explorer(two_layers, layer=-1)
+    assert find(box, "labkit-layer-select").value == 1 and "etc/.wh.motd" in box.static_html
+    assert find(show.layer_explorer(two_layers, layer=2), "labkit-layer-select").value == 1
+    assert find(show.layer_explorer(two_layers), "labkit-layer-select").value == 0
+
+
+def test_layer_explorer_text_lists_at_most_the_rows_asked(tmp_path):
+    tall = oci.Image([[Entry.file(f"f{n}", b"x")] for n in range(12)]).write(tmp_path / "tall.tar")
+    lines = str(show.layer_explorer(tall, rows=3)).splitlines()
+    assert lines[1].startswith("layer 1 ·") and lines[-1] == "… and 9 more layers" and len(lines) == 5
+
+
 def test_layer_explorer_of_a_zero_layer_image_says_it_is_empty(tmp_path):
     box = show.layer_explorer(oci.Image().write(tmp_path / "empty.tar"))
     assert find(box, "labkit-layer-select") is None
@@ -271,3 +296,12 @@ def test_comparison_cells_read_as_the_lesson_tables_do(recorded):
         mine = ours[row["engine"], row["case"]]
         assert [mine[c] for c in ("image", "run", "size (inspect)", "diff_ids")] == \
                [row[c] for c in ("image", "run", "size (inspect)", "diff_ids")]
+
+
+def test_a_short_table_shows_twelve_digits_of_each_whole_digest_and_the_rest_on_hover():
+    digest = "sha256:" + "0123456789ab" + "cd" * 26
+    rows = [{"digest": digest, "bare": "f" * 64, "note": "sha256:short"}]
+    t = show.table(rows, short=True)
+    assert str(t).splitlines()[-1].split() == ["0123456789ab", "ffffffffffff", "sha256:short"]
+    assert f"title='{digest}'" in t._repr_html_() and ">0123456789ab</code>" in t._repr_html_()
+    assert digest in str(show.table(rows))                       # opt-in: other tables unchanged

@@ -1,4 +1,4 @@
-"""What a Dockerfile's build stage has to work with, for checker 02.4: the folders that
+"""What a Dockerfile's build stage has to work with, for checker 02.3: the folders that
 exist in it, the context it mounts, and what installing a compiler there needs (package
 lists, ``-y``, a C library to link).
 

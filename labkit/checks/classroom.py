@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Mapping
 
 from labkit.checks.exercises import EXERCISES
-from labkit.checks.record import read_passed
+from labkit.checks.record import read_progress
 from labkit.errors import LabkitError
 from labkit.show import classroom as class_view
 
@@ -44,11 +44,14 @@ class ClassProgress:
         passed: learner -> {exercise id: when first passed} (``{}``: nothing yet).
         unreadable: learner -> why their file could not be read.
         files: learner -> the progress file read (or looked for).
+        unverified: learner -> {exercise id: when}: judged where it could not be built or
+            run ("not built here"), so neither passed nor failed.
     """
 
     passed: dict[str, dict[str, str]]
     unreadable: dict[str, str]
     files: dict[str, str]
+    unverified: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def count(self, exercise: str) -> int:
         """How many learners have passed ``exercise``."""
@@ -61,7 +64,8 @@ class ClassProgress:
     def to_dict(self) -> dict:
         """JSON-ready: ``passed``, ``unreadable``, ``files``, ``exercises``, ``counts``."""
         return {**dataclasses.asdict(self), "exercises": dict(EXERCISES),
-                "counts": {k: self.count(k) for k in EXERCISES}}
+                "counts": {k: self.count(k) for k in EXERCISES},
+                "unverified_counts": {k: sum(k in m for m in self.unverified.values()) for k in EXERCISES}}
 
 
 def progress_files(source: str | os.PathLike | Mapping[str, str | os.PathLike]) -> dict[str, Path]:
@@ -93,29 +97,32 @@ def progress_files(source: str | os.PathLike | Mapping[str, str | os.PathLike]) 
 def class_progress(source) -> ClassProgress:
     """Read every learner's progress file in ``source``; see :class:`ClassProgress`."""
     files = progress_files(source)
-    passed, unreadable = {}, {}
+    passed, unreadable, unverified = {}, {}, {}
     for learner, path in files.items():
         try:
-            passed[learner] = read_passed(path)
+            passed[learner], maybe = read_progress(path)
+            if maybe:
+                unverified[learner] = maybe
         except FileNotFoundError:
             passed[learner] = {}
         except (LabkitError, OSError) as err:
             unreadable[learner] = err.message if isinstance(err, LabkitError) else str(err)
-    return ClassProgress(passed, unreadable, {k: str(v) for k, v in files.items()})
+    return ClassProgress(passed, unreadable, {k: str(v) for k, v in files.items()}, unverified)
 
 
 def class_summary(source) -> "class_view.Table":
-    """A table: one row per learner (✔ passed, · open) and how many passed each exercise.
+    """A table: one row per learner (✔ passed, ○ unverified, · open) and how many passed
+    each exercise.
 
     Example:
         >>> import json, pathlib, tempfile
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> _ = (folder / "ada.json").write_text(json.dumps({"passed": {"00.1": "2026-11-27"}}))
         >>> str(class_summary(folder)).splitlines()[0]
-        'Class progress: 1 learner, 1 of 20 exercises passed by at least one'
+        'Class progress: 1 learner, 1 of 22 exercises passed by at least one'
     """
     found = source if isinstance(source, ClassProgress) else class_progress(source)
-    return class_view.class_table(found.passed, EXERCISES, found.unreadable)
+    return class_view.class_table(found.passed, EXERCISES, found.unreadable, found.unverified)
 
 
 def class_plot(source):

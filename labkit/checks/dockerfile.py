@@ -1,4 +1,4 @@
-"""Reading a learner's multi-stage Dockerfile, for checker 02.4: its stages, what each
+"""Reading a learner's multi-stage Dockerfile, for checker 02.3: its stages, what each
 copies, compiles and runs.
 
 Only what the checker needs, read the way the builder reads it: ``\\`` continuations

@@ -1,4 +1,4 @@
-"""Checker 02.4: a multi-stage Dockerfile that builds the lab's hello and ships it alone.
+"""Checker 02.3: a multi-stage Dockerfile that builds the lab's hello and ships it alone.
 
 Judged by reading the Dockerfile (:mod:`labkit.checks.dockerfile`) the way the builder
 and the runtime would act on it, not by building it (that needs a registry). It passes
@@ -6,7 +6,7 @@ when the build would work with the lab's build context (``hello.c`` and ``messag
 as :func:`labkit.hello.write_context` writes them) and the image would start.
 
 Example:
-    >>> check_02_4("FROM gcc:13 AS b\\nCOPY . .\\nRUN gcc -static -o /hello hello.c\\n"
+    >>> check_02_3("FROM gcc:13 AS b\\nCOPY . .\\nRUN gcc -static -o /hello hello.c\\n"
     ...            "FROM scratch\\nCOPY --from=b /hello /\\nCMD [\\"/hello\\"]").passed
     True
 """
@@ -23,27 +23,27 @@ from labkit.checks.verdict import Verdict, unanswered, verdict
 SOURCES = ("hello.c", "message.h")
 
 
-def check_02_4(dockerfile) -> Verdict:
+def check_02_3(dockerfile) -> Verdict:
     """A multi-stage Dockerfile: compile statically in a first stage, copy the binary into
     scratch, run it in the exec form."""
     if dockerfile is None:
-        return unanswered("02.4", "your Dockerfile as a string")
+        return unanswered("02.3", "your Dockerfile as a string")
     if not isinstance(dockerfile, str):
-        return verdict("02.4", False, f"Pass the Dockerfile as a string, not a {type(dockerfile).__name__}.",
+        return verdict("02.3", False, f"Pass the Dockerfile as a string, not a {type(dockerfile).__name__}.",
                        'a triple-quoted string: """FROM ... """')
     stages = parse(dockerfile)
     if len(stages) < 2:
-        return verdict("02.4", False, f"This has {len(stages)} FROM line(s); a multi-stage build has two or more.",
+        return verdict("02.3", False, f"This has {len(stages)} FROM line(s); a multi-stage build has two or more.",
                        "FROM debian:bookworm AS build ... then FROM scratch")
     final = stages[-1]
     if final.base.lower() != "scratch":
-        return verdict("02.4", False, "The last stage is what you ship, and it is not FROM scratch.",
+        return verdict("02.3", False, "The last stage is what you ship, and it is not FROM scratch.",
                        "end with FROM scratch")
     by_ref = {s.name: s for s in stages[:-1] if s.name} | {str(s.index): s for s in stages[:-1]}
     picked = [c for c in copies(final) if c.source_stage in by_ref]
     if not picked:
         named = next((s.name for s in stages[:-1] if s.name), None)
-        return verdict("02.4", False, "The scratch stage never copies from the build stage.",
+        return verdict("02.3", False, "The scratch stage never copies from the build stage.",
                        f"COPY --from={named or 0} /hello /hello")
     failed = _build_stage(stages, by_ref[picked[-1].source_stage])
     if failed:
@@ -56,14 +56,14 @@ def check_02_4(dockerfile) -> Verdict:
     known = folders(lineage(by_ref[picked[-1].source_stage], stages))
     if compile_.output and known is not None and posixpath.dirname(compile_.output) not in known:
         folder = posixpath.dirname(compile_.output)
-        return verdict("02.4", False, f"The compiler writes {compile_.output}, but {folder} does not exist in the "
+        return verdict("02.3", False, f"The compiler writes {compile_.output}, but {folder} does not exist in the "
                        "build stage: gcc cannot open the output file.", f"RUN mkdir -p {folder}, or WORKDIR {folder}")
     if not compile_.static:
-        return verdict("02.4", False, "The program is linked dynamically: in scratch it fails with "
+        return verdict("02.3", False, "The program is linked dynamically: in scratch it fails with "
                        "'no such file or directory', because its loader is not there.",
                        "add -static to the compile command")
     return _final_stage(final, program) or verdict(
-        "02.4", True, "Compile where the tools are, statically, and ship only the program: the final "
+        "02.3", True, "Compile where the tools are, statically, and ship only the program: the final "
         f"image holds one file, {program}, and runs it.")
 
 
@@ -72,32 +72,32 @@ def _build_stage(stages: list[Stage], build: Stage) -> Verdict | None:
     chain = lineage(build, stages)
     runs = [c for s in chain for c in compiles(s)]
     if not runs:
-        return verdict("02.4", False, f"The {build.name or 'first'} stage never compiles hello.c.",
+        return verdict("02.3", False, f"The {build.name or 'first'} stage never compiles hello.c.",
                        "RUN gcc -static -o /hello hello.c")
     if all(s.has_compiler() is False for s in chain):
-        return verdict("02.4", False, f"{chain[0].base} has no C compiler, and the build stage never installs one.",
+        return verdict("02.3", False, f"{chain[0].base} has no C compiler, and the build stage never installs one.",
                        "RUN apt-get update && apt-get install -y gcc libc6-dev (or start FROM gcc:13)")
     stuck = install_problem(chain)
     if stuck:
-        return verdict("02.4", False, *stuck)
+        return verdict("02.3", False, *stuck)
     lacking = missing_libc(chain)
     if lacking == "glibc-static":
-        return verdict("02.4", False, "Fedora's gcc links statically only with the package glibc-static: "
+        return verdict("02.3", False, "Fedora's gcc links statically only with the package glibc-static: "
                        "without it, gcc -static stops with 'cannot find -lc'.", "install glibc-static too")
     if lacking:
-        return verdict("02.4", False, f"The compiler comes without a C library to link (the package {lacking}): "
+        return verdict("02.3", False, f"The compiler comes without a C library to link (the package {lacking}): "
                        "gcc stops at hello.c's #include <unistd.h>, or at the link.", f"install {lacking} too")
     where = _context_files([c for s in chain for c in copies(s) if c.source_stage is None]
                            + [Copy(["."], target + "/", {}, True) for s in chain for target in bind_mounts(s)])
     if "hello.c" not in where:
-        return verdict("02.4", False, "The build stage never gets hello.c from the build context.",
+        return verdict("02.3", False, "The build stage never gets hello.c from the build context.",
                        "COPY hello.c message.h ./ before compiling")
     if "message.h" not in where:
-        return verdict("02.4", False, "hello.c starts with #include \"message.h\", and the build stage never "
+        return verdict("02.3", False, "hello.c starts with #include \"message.h\", and the build stage never "
                        "copies message.h: gcc stops with 'message.h: No such file or directory'.",
                        "COPY hello.c message.h ./")
     if posixpath.dirname(where["hello.c"]) != posixpath.dirname(where["message.h"]):
-        return verdict("02.4", False, f"message.h lands in {posixpath.dirname(where['message.h'])}, not beside "
+        return verdict("02.3", False, f"message.h lands in {posixpath.dirname(where['message.h'])}, not beside "
                        f"hello.c in {posixpath.dirname(where['hello.c'])}: #include \"...\" looks beside the "
                        "source first.", "COPY hello.c message.h ./")
     return None
@@ -125,10 +125,10 @@ def _landing(picked: list[Copy], runs: list[Compile]) -> tuple[str, Compile] | V
         for source in copy.sources:
             path = posixpath.normpath("/" + source.lstrip("/"))   # --from paths start at the stage's root
             if path == "/":
-                return verdict("02.4", False, "COPY --from=... / copies the build stage's whole filesystem "
+                return verdict("02.3", False, "COPY --from=... / copies the build stage's whole filesystem "
                                "(a compiler and a distribution) into scratch.", "copy only the program")
             if path.endswith((".c", ".h")):
-                return verdict("02.4", False, f"{source} is source code; scratch has no compiler to run it.",
+                return verdict("02.3", False, f"{source} is source code; scratch has no compiler to run it.",
                                "copy the program the compiler wrote (its -o path)")
             for run in reversed(runs):
                 if run.output is None:
@@ -139,21 +139,21 @@ def _landing(picked: list[Copy], runs: list[Compile]) -> tuple[str, Compile] | V
                     return posixpath.join(copy.dest, posixpath.relpath(run.output, path)), run
     outputs = [r.output for r in runs if r.output]
     sources = [s for c in picked for s in c.sources]
-    return verdict("02.4", False, f"The scratch stage copies {', '.join(sources)}, but the compiler writes "
+    return verdict("02.3", False, f"The scratch stage copies {', '.join(sources)}, but the compiler writes "
                    f"the program to {outputs[-1]}.", f"COPY --from=... {outputs[-1]} /hello")
 
 
 def _final_stage(final: Stage, program: str) -> Verdict | None:
     """Why the scratch stage would not start ``program``."""
     if final.lines("RUN"):
-        return verdict("02.4", False, "RUN in the scratch stage needs a shell that is not there.",
+        return verdict("02.3", False, "RUN in the scratch stage needs a shell that is not there.",
                        "compile in the first stage; only COPY into scratch")
     found = command(final)
     if found is None or found[1] == []:
-        return verdict("02.4", False, "The image has no command to run.", f"ENTRYPOINT [\"{program}\"]")
+        return verdict("02.3", False, "The image has no command to run.", f"ENTRYPOINT [\"{program}\"]")
     keyword, argv = found
     if argv is None:
-        return verdict("02.4", False, f"That is the shell form ({keyword} without a JSON list of strings in "
+        return verdict("02.3", False, f"That is the shell form ({keyword} without a JSON list of strings in "
                        "double quotes): it runs /bin/sh -c ..., and scratch has no shell.",
                        f"use the exec form: {keyword} [\"{program}\"]")
     workdir = final.workdirs[-1] if final.workdirs else "/"
@@ -162,7 +162,7 @@ def _final_stage(final: Stage, program: str) -> Verdict | None:
     else:
         runs = program in (posixpath.join(d, argv[0]) for d in final.env_path().split(":"))
     if not runs:
-        return verdict("02.4", False, f"{keyword} runs {argv[0]}, but the program lands at {program}.",
+        return verdict("02.3", False, f"{keyword} runs {argv[0]}, but the program lands at {program}.",
                        f"{keyword} [\"{program}\"]")
     users = final.lines("USER")
     names = users[-1].split(":") if users else []
@@ -170,13 +170,13 @@ def _final_stage(final: Stage, program: str) -> Verdict | None:
     landed |= {"/etc/passwd", "/etc/group"} if any(c.dest.rstrip("/") == "/etc" for c in copies(final)) else set()
     for kind, file, name in zip(("user", "group"), ("/etc/passwd", "/etc/group"), names):
         if not name.isdigit() and file not in landed:
-            return verdict("02.4", False, f"USER {users[-1]}: scratch has no {file}, so the runtime answers "
+            return verdict("02.3", False, f"USER {users[-1]}: scratch has no {file}, so the runtime answers "
                            f"'unable to find {kind} {name}'.", "name them by number: USER 65534:65534")
     mode = next((_mode(c.options["chmod"]) for c in copies(final) if "chmod" in c.options and any(
         c.lands(s) == program or program.startswith(c.dest.rstrip("/") + "/") for s in c.sources)), None)
     root = not names or names[0] == "0"
     if mode is not None and not mode & (0o111 if root else 0o001):
-        return verdict("02.4", False, f"--chmod={mode:o} leaves {program} without the execute bit "
+        return verdict("02.3", False, f"--chmod={mode:o} leaves {program} without the execute bit "
                        f"{'anyone has' if root else 'that user needs'}: 'permission denied'.", "--chmod=755")
     return None
 

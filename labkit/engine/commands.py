@@ -46,6 +46,23 @@ ENGINE_ID_PATTERNS = [re.compile(p) for p in (
     r"(?m)^sha256:([0-9a-f]{64})$",                               # docker import
     r"(?m)^([0-9a-f]{64})$",                                      # docker run -d: the container
 )]
+#: The platform Docker detects for the machine it runs on names the processor's feature
+#: level (``linux/amd64/v3`` on one machine, ``/v4`` on the next): it follows the machine.
+HOST_PLATFORM_RE = r"detected host platform \((linux/[a-z0-9]+(?:/v\d+)?)\)"
+HOST_PLATFORM = re.compile(HOST_PLATFORM_RE)
+
+
+def machine_neutral(text: str) -> str:
+    """``text`` with what follows the machine rather than the engine masked: the detected
+    host platform's feature level.
+
+    Example:
+        >>> machine_neutral("does not match the detected host platform (linux/amd64/v4) and")
+        'does not match the detected host platform (<varies>) and'
+    """
+    return HOST_PLATFORM.sub(f"detected host platform ({VARIES})", text)
+
+
 #: Text that differs on every run wherever it appears.
 ALWAYS_VARIES = [re.compile(p) for p in (
     r"\b(?:Less than a second|About a minute|About an hour|\d+ (?:second|minute|hour|day|week|"
@@ -53,6 +70,11 @@ ALWAYS_VARIES = [re.compile(p) for p in (
     r"\bERRO\[\d+\](?! error waiting for container)",              # CLI log lines: seconds since start
     r"\b(?!1970-01-01 00:00)\d{4}-\d\d-\d\d \d\d:\d\d\b",          # tar -tv dates (1970 is fixed)
     r"transferring (?:dockerfile|context): (\d+(?:\.\d+)?[kMG]?B)",    # BuildKit sends what changed
+    r"(?m)^Date: (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT)",     # an HTTP answer's date (curl -i)
+    r"\b127\.0\.0\.1:(\d{2,5})\b",                                 # a registry's free port
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",   # a registry's upload session
+    r"[?&]_state=([^&\s]+)",                                       # ... and its opaque state
+    HOST_PLATFORM_RE,                                             # the machine's CPU level, not the engine's
 )]
 #: Durations BuildKit prints, and only when a step took long enough: masked by removing
 #: them (with the space before), so "exporting layers 0.0s done" = "exporting layers done".
@@ -128,7 +150,7 @@ def engine_ids(runs: Iterable[CommandRun]) -> set[str]:
 
 
 def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
-                  sizes_vary: bool = False) -> list[tuple[int, int, str]]:
+                  sizes_vary: bool = False, stable: Iterable[str] = ()) -> list[tuple[int, int, str]]:
     """Where ``run.output`` differs on every run: ``(start, end, kind)`` spans, sorted and
     disjoint; ``kind`` is ``"value"`` (a different value each run) or ``"time"`` (a
     duration, printed only sometimes).
@@ -140,6 +162,8 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
             ``docker save`` listing hold its date.
         sizes_vary: the sizes ``docker images`` lists count the config, whose length
             follows the build's date (the containerd image store).
+        stable: IDs known to be the same on every run (a build whose config holds no
+            date), not marked even where a pattern would take them for made-up ones.
 
     Example:
         >>> run = CommandRun("docker run --rm lab/x", 125,
@@ -153,9 +177,9 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         >>> masked(CommandRun("docker run", 125, run.output.splitlines(True)[1] + "no user\\n"))
         'no user\\n'
     """
-    text, spans = run.output, []
+    text, spans, stable = run.output, [], set(stable)
     for pattern in ENGINE_ID_PATTERNS:
-        spans += [m.span(1) for m in pattern.finditer(text)]
+        spans += [m.span(1) for m in pattern.finditer(text) if m.group(1) not in stable]
     for pattern in ALWAYS_VARIES:        # the group where there is one, else the match
         spans += [m.span(1 if pattern.groups else 0) for m in pattern.finditer(text)]
     for ident in sorted({i for i in ids if i}, key=len, reverse=True):
@@ -171,7 +195,11 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
     marked = [(a, b, "value") for a, b in spans]
     if "docker build" in run.command or "buildx" in run.command:
         # BuildKit numbers its steps as it meets them, and that order varies from run to run
-        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)]
+        partial = buildkit_partial_lines(text)      # printed only sometimes: removed whole
+        marked = [m for m in marked if not any(a <= m[0] < b for a, b in partial)]
+        marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)
+                   if not any(a <= m.start() < b for a, b in partial)]
+        marked += [(a, b, "time") for a, b in partial]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
     marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
@@ -205,6 +233,28 @@ def masked(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool = False,
         out += [run.output[last:start], VARIES if kind == "value" else ""]
         last = end
     return buildkit_canonical(PADDING.sub("  ", "".join(out + [run.output[last:]])))
+
+
+def buildkit_partial_lines(text: str) -> list[tuple[int, int]]:
+    """Spans (each with its line break) of BuildKit progress lines printed while a sub-step
+    was still running, whenever a later line of the same step repeats them with more:
+    ``#2 transferring context:`` before ``#2 transferring context: 2B done`` comes or not,
+    depending on timing.
+
+    Example:
+        >>> text = "#2 transferring context:\\n#2 transferring context: 2B done\\n#2 DONE 0.0s\\n"
+        >>> [text[a:b] for a, b in buildkit_partial_lines(text)]
+        ['#2 transferring context:\\n']
+    """
+    lines, spans, start = text.splitlines(keepends=True), [], 0
+    for i, line in enumerate(lines):
+        bare = line.rstrip("\n")
+        match = BUILDKIT_STEP.match(bare)
+        if match and any(later.startswith(bare) and later.rstrip("\n") != bare
+                         for later in lines[i + 1:] if later.startswith(f"#{match.group(1)} ")):
+            spans.append((start, start + len(line)))
+        start += len(line)
+    return spans
 
 
 def buildkit_canonical(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import re
 
+from labkit.engine.commands import machine_neutral
 from labkit.observe.records import Observation
 from labkit.scenarios import Case
 
@@ -51,6 +52,11 @@ def deterministic(observation: Observation | dict) -> dict:
             extra = case.get("extra") or {}
             for key in VOLATILE_EXTRA:
                 extra.pop(key, None)
+            if isinstance(extra.get("message"), str):
+                extra["message"] = machine_neutral(extra["message"])
+            for key in ("stdout", "stderr"):
+                if isinstance((case.get("run") or {}).get(key), str):
+                    case["run"][key] = machine_neutral(case["run"][key])
             for field in {*case.get("engine_assigned", []), *ALWAYS_ENGINE_ASSIGNED}:
                 if field.startswith("extra."):     # a fact inside extra: IDs and numbers vary
                     if field[6:] in extra:

@@ -43,8 +43,8 @@ __all__ = ["COMPRESSOR", "DOCKER_MANIFEST", "DOCKER_MANIFEST_LIST", "MANIFEST_TY
            "OCI_MANIFEST", "Blob", "Descriptor", "Exchange", "Manifest", "NotRecorded", "Recording",
            "Registry", "Server",
            "Stored", "Transfer", "answers", "check_repository", "cli", "compress", "connect",
-           "default_root", "describe", "down", "local", "pull", "push", "resolve", "split_reference",
-           "start", "status", "up"]
+           "default_root", "describe", "down", "export", "local", "pull", "push", "resolve",
+           "split_reference", "start", "status", "up"]
 
 LOOPBACK = ("127.", "localhost", "[::1]")
 
@@ -72,15 +72,21 @@ def connect(server_or_url: Server | str) -> Registry:
     return reg
 
 
-def start(root: str | Path | None = None, *, replay: bool = True) -> Registry:
+def start(root: str | Path | None = None, *, users: dict[str, str] | None = None,
+          replay: bool = True) -> Registry:
     """Start (or reuse) the registry in ``root`` and return a client for it; it stops when
     this Python process exits, or at :func:`down`.
 
     Where ``docker-registry`` is not installed, the client replays what a real one
     answered (:mod:`labkit.registry.recorded`; ``.server`` is then a :class:`Recording`)
-    and one printed line says so; with ``replay=False`` that is an error instead.
-    With ``$LABKIT_RECORD_REGISTRY`` set, a live client's exchanges are recorded there.
-    ``replay=False`` (labkit's own scenarios) is live only: neither recorded nor replayed.
+    and one printed line says so. With ``$LABKIT_RECORD_REGISTRY`` set, a live client's
+    exchanges are recorded there.
+
+    Args:
+        root: its folder (default :func:`default_root`).
+        users: name -> password: a registry that answers ``401`` without them (basic
+            authentication); the client returned does not send them until ``.login()``.
+        replay: ``False`` (labkit's own scenarios): live only, neither recorded nor replayed.
 
     Raises:
         MissingTool: no ``docker-registry``, and no replay (``replay=False``, or no recording).
@@ -91,7 +97,7 @@ def start(root: str | Path | None = None, *, replay: bool = True) -> Registry:
         'registry/2.0'
     """
     try:
-        server = up(root)
+        server = up(root, users=users)
     except MissingTool as missing:
         sessions = recorded.load() if replay else []
         if not sessions:
@@ -113,6 +119,44 @@ def _session_name(root: Path) -> str:
     """A recorded session's name: the folder as the lesson named it, the process and the time."""
     where = os.path.relpath(root)
     return f"{root.name if where.startswith('..') else where} (pid {os.getpid()}, {time.time():.0f})"
+
+
+class Exported(str):
+    """The shell line that sets a variable (shown as typed, without quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def export(registry: Registry | Server | str, name: str = "REGISTRY") -> Exported:
+    """Put a registry's address, ``127.0.0.1:PORT``, into this process's environment as
+    ``$name``, so that ``%%terminal`` cells (and programs started from here) can type
+    ``docker push $REGISTRY/lab/base:1``; returns the line that does the same in a shell.
+
+    The port is free when the registry starts, so it differs from run to run; at a terminal
+    of your own, paste the line returned (``labkit registry status`` also names the port).
+    A replayed registry (no ``docker-registry`` here) sets nothing, and says so.
+
+    Raises:
+        RegistryError: ``name`` is not a shell variable name.
+
+    Example:
+        >>> export("http://127.0.0.1:5000")
+        export REGISTRY=127.0.0.1:5000
+        >>> import os; os.environ["REGISTRY"]
+        '127.0.0.1:5000'
+    """
+    if not name.isidentifier() or not name.isascii():
+        raise RegistryError(f"expected a shell variable name such as REGISTRY, got {name!r}")
+    recording = getattr(registry, "server", registry)
+    if isinstance(recording, Recording):     # nothing listens: %%terminal cells replay theirs
+        os.environ.pop(name, None)
+        return Exported(f"# {name} is not set: no registry runs here, this one replays the answers "
+                        f"{recording.label}")
+    url = registry if isinstance(registry, str) else registry.url
+    host = urlsplit(url if "://" in url else f"http://{url}").netloc
+    os.environ[name] = host
+    return Exported(f"export {name}={host}")
 
 
 @contextlib.contextmanager

@@ -38,7 +38,8 @@ READ_SIZE = 1 << 20
 TIMEOUT = 60
 #: Headers an exchange shows (the rest -- Date, X-Content-Type-Options -- say nothing here).
 SHOWN_HEADERS = ("Accept", "Content-Type", "Content-Length", "Content-Range", "Range", "Location",
-                 "Docker-Content-Digest", "Docker-Upload-Uuid", "Docker-Distribution-Api-Version")
+                 "Docker-Content-Digest", "Docker-Upload-Uuid", "Docker-Distribution-Api-Version",
+                 "Www-Authenticate")
 _REPO = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*")
 
 
@@ -122,6 +123,12 @@ class Registry:
 
     def close(self) -> None:
         self.session.close()
+
+    def login(self, user: str, password: str) -> "Registry":
+        """Send ``user`` and ``password`` with every request from now on (basic
+        authentication: ``Authorization: Basic <base64 of user:password>``); returns self."""
+        self.session.auth = (user, password)
+        return self
 
     # --- one request ---------------------------------------------------------------------
     def request(self, method: str, path: str, *, headers: dict | None = None, data=None,

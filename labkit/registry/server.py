@@ -33,9 +33,10 @@ from pathlib import Path
 import requests
 
 from labkit.errors import MissingTool, RegistryError
+from labkit.registry import auth
 
 BINARY = "docker-registry"
-OWNED = ("config.yml", "storage", "registry.log", "registry.json")
+OWNED = ("config.yml", "storage", "registry.log", "registry.json", "htpasswd")
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1
@@ -82,6 +83,8 @@ class Server:
     healthy: bool = True
     detached: bool = False
     version: str = ""
+    #: it asks for a user and password (an htpasswd file: ``up(users=...)``).
+    locked: bool = False
 
     @property
     def host(self) -> str:
@@ -155,12 +158,13 @@ def _alive(pid: int, config: Path) -> bool:
 
 
 def answers(url: str, timeout: float = 2.0) -> bool:
-    """True when ``GET url/v2/`` gives 200 with the registry's API version header."""
+    """True when ``GET url/v2/`` gives 200 with the registry's API version header (or 401
+    with it: a registry that asks for a password, ``up(users=...)``)."""
     try:
         got = requests.get(f"{url}/v2/", timeout=timeout)
     except requests.RequestException:
         return False
-    return got.status_code == 200 and got.headers.get("Docker-Distribution-Api-Version") == "registry/2.0"
+    return got.status_code in (200, 401) and got.headers.get("Docker-Distribution-Api-Version") == "registry/2.0"
 
 
 def _free_port() -> int:
@@ -192,19 +196,21 @@ def status(root: str | Path | None = None) -> Server | None:
     if not state:
         return None
     server = Server(root, int(state["port"]), int(state["pid"]), detached=state.get("detached", False),
-                    version=state.get("version", ""))
+                    version=state.get("version", ""), locked=bool(state.get("locked")))
     server.running = _alive(server.pid, root / "config.yml")
     server.healthy = server.running and answers(server.url)
     return server
 
 
-def up(root: str | Path | None = None, *, detached: bool = False) -> Server:
+def up(root: str | Path | None = None, *, detached: bool = False, users: dict[str, str] | None = None) -> Server:
     """Start a registry in ``root`` on a free port of 127.0.0.1 (or return the one running).
 
     Args:
         root: its folder (default :func:`default_root`); made if missing.
         detached: keep it running after this Python process exits (the CLI's
             ``labkit registry up``); otherwise it stops with this process.
+        users: name -> password: the registry then answers ``401`` to any request
+            without one of them (basic authentication, an htpasswd file in ``root``).
 
     Raises:
         MissingTool: ``docker-registry`` is not installed.
@@ -224,15 +230,16 @@ def up(root: str | Path | None = None, *, detached: bool = False) -> Server:
     error = ""
     for _ in range(3):  # a free port can be taken between the check and the bind
         port = _free_port()
-        config.write_text(CONFIG.format(storage=root / "storage", port=port))
+        config.write_text(CONFIG.format(storage=root / "storage", port=port)
+                          + (auth.config_section(auth.write_htpasswd(root / "htpasswd", users)) if users else ""))
         with open(root / "registry.log", "ab") as log:
             proc = subprocess.Popen([program, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=root, start_new_session=True,
                                     preexec_fn=None if detached or sys.platform != "linux" else _die_with_parent)
         _CHILDREN[proc.pid] = proc
-        server = Server(root, port, proc.pid, detached=detached)
+        server = Server(root, port, proc.pid, detached=detached, locked=bool(users))
         _state_file(root).write_text(json.dumps({
-            "pid": proc.pid, "port": port, "detached": detached, "root_created": created,
+            "pid": proc.pid, "port": port, "detached": detached, "root_created": created, "locked": bool(users),
             "binary": program, "version": "", "started": time.time()}, indent=1) + "\n")
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None and not answers(server.url, 0.5):

@@ -95,8 +95,8 @@ class Transfer:
         return sum(b.size for b in self.blobs if b.kind == "layer")
 
     def rows(self) -> list[dict]:
-        """One row per blob, for a table."""
-        return [{"kind": b.kind, "digest": b.digest, "diff_id": b.diff_id or "", "size": b.size,
+        """One row per blob, for a table ("—" where a blob has no diff_id: all but layers)."""
+        return [{"kind": b.kind, "digest": b.digest, "diff_id": b.diff_id or "—", "size": b.size,
                  "media type": b.media_type, "action": b.action} for b in self.blobs]
 
     def to_dict(self) -> dict:

@@ -36,7 +36,7 @@ from labkit.show.progress import progress
 from labkit.show.sizes import gzip_comparison, listed_size_sum, plot_size_ledger, size_ledger
 from labkit.show.style import PALETTE, human_bytes
 from labkit.show.tables import Note, Table, table
-from labkit.show.transcripts import Transcript, command, commands
+from labkit.show.transcripts import Transcript, command, commands, terminal
 from labkit.show.widgets import (engine_picker, layer_explorer, layer_label,
                                      observation_label, size_bar)
 
@@ -48,5 +48,5 @@ __all__ = [
     "engines", "figure", "header_diff", "hello_sizes", "human_bytes", "image", "layer_explorer",
     "layer_label", "link_chain", "mode_banner", "observation_label", "plot_layers", "plot_sizes", "predicted_ids",
     "progress",
-    "scenario", "size_bar", "table", "tar_header_diff",
+    "scenario", "size_bar", "table", "tar_header_diff", "terminal",
 ]

@@ -22,23 +22,27 @@ from labkit.show.plots import _close, figure
 from labkit.show.style import PALETTE
 from labkit.show.tables import Table, table
 
-PASSED, OPEN = "✔", "·"
+PASSED, OPEN, UNVERIFIED = "✔", "·", "○"
 
 
 def class_table(passed: Mapping[str, Mapping[str, str]], exercises: Mapping[str, str],
-                unreadable: Mapping[str, str] | None = None) -> Table:
-    """One row per learner (``✔`` passed, ``·`` open), then how many passed each exercise.
+                unreadable: Mapping[str, str] | None = None,
+                unverified: Mapping[str, Mapping[str, str]] | None = None) -> Table:
+    """One row per learner (``✔`` passed, ``○`` unverified: judged where it could not be
+    built or run, ``·`` open), then how many passed each exercise.
 
     Args:
         passed: learner -> {exercise id: when first passed}.
         exercises: exercise id -> title, in the lab's order (the columns).
         unreadable: learner -> why their progress file could not be read (listed, not hidden).
+        unverified: learner -> {exercise id: when}: not passed, not failed.
     """
     rows = []
     for learner in sorted(passed):
-        done = passed[learner]
-        row = {"learner": learner, "passed": f"{len(done)} of {len(exercises)}"}
-        row.update({k: PASSED if k in done else OPEN for k in exercises})
+        done, maybe = passed[learner], (unverified or {}).get(learner, {})
+        more = f" (+{len(maybe)} ○)" if maybe else ""
+        row = {"learner": learner, "passed": f"{len(done)} of {len(exercises)}{more}"}
+        row.update({k: PASSED if k in done else UNVERIFIED if k in maybe else OPEN for k in exercises})
         rows.append(row)
     for learner, why in sorted((unreadable or {}).items()):
         rows.append({"learner": learner, "passed": f"unreadable: {why}", **dict.fromkeys(exercises, "?")})

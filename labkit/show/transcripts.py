@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from labkit import terminal as terminal_mod
 from labkit.engine.commands import CommandRun, varying_spans
 from labkit.errors import LabkitError
 from labkit.show.style import PALETTE
@@ -42,13 +43,15 @@ class Step:
 
     run: CommandRun
     spans: tuple[tuple[int, int, str], ...]
+    note: str = ""
 
     def text(self) -> str:
-        """``$ command``, the output, and the exit status when it is not 0."""
-        status = "" if self.run.exit_code == 0 else f"(exit status {self.run.exit_code})\n"
+        """``$ command``, the output, the exit status when it is not 0, and the note."""
+        status = "" if self.run.exit_code in (0, None) else f"(exit status {self.run.exit_code})\n"
         output = self.run.output if self.run.output.endswith("\n") or not self.run.output \
             else self.run.output + "\n"
-        return f"$ {self.run.command}\n{output}{status}"
+        note = f"({self.note})\n" if self.note else ""
+        return f"$ {self.run.command}\n{output}{status}{note}"
 
     def html(self) -> str:
         esc = html.escape
@@ -64,8 +67,10 @@ class Step:
                     f"style='background:#eee;border-bottom:1px dotted #888'>{esc(text[start:end])}</span>"]
             last = end
         out.append(plain(text[last:]))
-        status = ("" if self.run.exit_code == 0 else
+        status = ("" if self.run.exit_code in (0, None) else
                   f"<span style='color:{PALETTE[3]}'>(exit status {self.run.exit_code})</span>")
+        if self.note:
+            status += f"<em class='labkit-line-note'>({esc(self.note)})</em>"
         return (f"<pre class='labkit-command' style='margin:2px 0 8px 0;padding:6px 8px;"
                 f"background:#f7f7f7;border-left:3px solid {PALETTE[0]};white-space:pre-wrap;"
                 f"font-family:var(--jp-code-font-family,monospace);font-size:85%'>"
@@ -78,9 +83,10 @@ class Transcript:
 
     source: str
     steps: tuple[tuple[str, tuple[Step, ...]], ...]    # (case name or "", its steps)
+    why: str = ""                                       # why a recording is shown (one line)
 
     def __str__(self) -> str:
-        parts = [self.source]
+        parts = [self.source] + ([self.why] if self.why else [])
         for case, steps in self.steps:
             if case:
                 parts.append(f"# {case}")
@@ -97,9 +103,10 @@ class Transcript:
             if case:
                 body.append(f"<div style='margin-top:6px'><b>{html.escape(case)}</b></div>")
             body += [step.html() for step in steps]
+        why = f"<br><span class='labkit-why'>{html.escape(self.why)}</span>" if self.why else ""
         return (f"<div class='labkit-transcript'><p><em>{html.escape(self.source)}</em> — the "
                 f"commands to type at a terminal, and what they printed "
-                f"(<span style='background:#eee'>shaded</span>: differs on every run)</p>"
+                f"(<span style='background:#eee'>shaded</span>: differs on every run){why}</p>"
                 f"{''.join(body)}</div>")
 
 
@@ -152,3 +159,20 @@ def command(result, case: str, step: str) -> Transcript:
                           hint="it failed before that step; see the case's error")
     run = CommandRun(cli["command"], cli.get("exit_code", 0), cli["output"])
     return Transcript(result.source, (("", (Step(run, ()),)),))
+
+
+def terminal(cell: str, engine=None) -> Transcript:
+    """A ``%%terminal`` cell: its command lines run live, or the recording of them
+    (:mod:`labkit.terminal`), as a transcript with what varies shaded.
+
+    Example:
+        >>> print(terminal("echo hello"))
+        live on this machine
+        $ echo hello
+        hello
+    """
+    session = terminal_mod.run(cell, engine)
+    steps = tuple(Step(line.run, tuple(varying_spans(line.run, session.varying, built_now=line.built_now,
+                                                     stable=session.stable)), line.note)
+                  for line in session.lines)
+    return Transcript(session.source, (("", steps),), session.why)

@@ -22,6 +22,8 @@ from labkit.show.style import PALETTE, human_bytes
 
 CHANGE_MARKS = {"added": ("+", PALETTE[2]), "changed": ("~", PALETTE[1]), "deleted": ("−", PALETTE[3])}
 MAX_FILE_ROWS = 400
+#: Rows the explorer shows before "show all" (a static page shows only these).
+SHOWN_ROWS = 10
 
 
 def size_bar(n: int, largest: int, colour: str = PALETTE[0]) -> str:
@@ -54,43 +56,58 @@ def explorer_summary_html(x) -> str:
             f"<span style='color:#555'>({esc(x.format)})</span><br>{body}</div>")
 
 
-def layers_html(x) -> str:
-    """One row per layer: index, size bar, diff_id, what created it, its change counts."""
+def layers_html(x, limit: int | None = None) -> str:
+    """One row per layer: index, size bar, diff_id, what created it, its change counts
+    (the first ``limit`` layers, then how many more)."""
     esc = html.escape
     largest = max((layer.size for layer in x.layers), default=0)
+    more = len(x.layers) - limit if limit is not None and len(x.layers) > limit else 0
+    left = "style='text-align:left;vertical-align:top'"
     rows = "".join(
         f"<tr class='labkit-layer-row' data-layer='{layer.index}'>"
-        f"<td>{layer.index + 1}</td><td style='width:20%'>{size_bar(layer.size, largest)}</td>"
-        f"<td style='white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
-        f"<td><code>{esc(layer.diff_id[:19])}…</code></td>"
-        f"<td style='white-space:nowrap'>{esc(layer.summary())}</td>"
-        f"<td><code>{esc(layer.created_by[:80])}</code></td></tr>"
-        for layer in x.layers)
+        f"<td {left}>{layer.index + 1}</td><td style='width:15%'>{size_bar(layer.size, largest)}</td>"
+        f"<td style='text-align:left;white-space:nowrap'>{esc(human_bytes(layer.size))}</td>"
+        f"<td {left}><code title='{esc(layer.diff_id)}'>{esc(layer.diff_id.split(':')[-1][:12])}</code></td>"
+        f"<td {left}>{esc(layer.summary())}</td>"
+        f"<td {left}><code title='{esc(layer.created_by)}'>{esc(_cut(layer.created_by, 40))}</code></td></tr>"
+        for layer in x.layers[:limit])
+    rows += f"<tr><td colspan='6' {left}>… and {more:,} more layers (pick them below)</td></tr>" if more else ""
     head = "".join(f"<th style='text-align:left'>{h}</th>"
-                   for h in ("#", "size", "", "diff_id", "changes", "created by"))
+                   for h in ("#", "", "size", "diff_id", "changes", "created by"))
     head = f"<tr>{head}</tr>"
     return f"<table class='labkit-layers' style='width:100%'>{head}{rows}</table>"
 
 
-def layer_files_html(layer) -> str:
-    """The files one layer (a ``LayerChanges``) adds, changes or deletes, with size bars."""
+def _cut(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def layer_files_html(layer, limit: int = MAX_FILE_ROWS) -> str:
+    """The files one layer (a ``LayerChanges``) adds, changes or deletes, with size bars:
+    the first ``limit``, then how many more."""
     esc = html.escape
     largest = max((c.bar_bytes for c in layer.changes), default=0)
     rows = []
-    for c in layer.changes[:MAX_FILE_ROWS]:
+    limit = min(limit, MAX_FILE_ROWS)
+    for c in layer.changes[:limit]:
         mark, colour = CHANGE_MARKS[c.change]
         shown = f"{c.path} → {c.linkname}" if c.linkname else c.path
         before = f" (was {human_bytes(c.size_before)})" if c.change == "changed" else ""
         note = f" <small>by <code>{esc(c.marker)}</code></small>" if c.marker else ""
         rows.append(
             f"<tr class='labkit-file-row' data-change='{c.change}' data-path='{esc(c.path)}'>"
-            f"<td style='color:{colour};font-weight:bold'>{mark} {c.change}</td>"
-            f"<td><code>{esc(shown)}</code>{note}</td><td>{esc(c.type)}</td>"
-            f"<td style='white-space:nowrap'>{esc(human_bytes(c.bar_bytes))}{esc(before)}</td>"
+            f"<td style='text-align:left;color:{colour};font-weight:bold;white-space:nowrap'>{mark} {c.change}</td>"
+            f"<td style='text-align:left'><code>{esc(shown)}</code>{note}</td>"
+            f"<td style='text-align:left'>{esc(c.type)}</td>"
+            f"<td style='text-align:left;white-space:nowrap'>{esc(human_bytes(c.bar_bytes))}{esc(before)}</td>"
             f"<td style='width:25%'>{size_bar(c.bar_bytes, largest, colour)}</td></tr>")
-    more = len(layer.changes) - MAX_FILE_ROWS
+    more = len(layer.changes) - limit
     if more > 0:
-        rows.append(f"<tr><td colspan='5'>… and {more:,} more</td></tr>")
+        how = "" if limit == MAX_FILE_ROWS else (" — run the notebook and press <b>show all</b>, or pass "
+                                                  "<code>rows=</code> to <code>layer_explorer</code>")
+        rows.append(f"<tr class='labkit-more-rows'><td colspan='5' style='text-align:left'>… and {more:,} more{how}"
+                    "</td></tr>")
     if not rows:
         rows.append("<tr><td colspan='5'>This layer changes no files.</td></tr>")
     caption = (f"<caption style='text-align:left'><b>layer {layer.index + 1}</b>: {esc(layer.summary())}; "
@@ -128,12 +145,16 @@ def _widget_classes():
     return ipywidgets, LayerExplorer, EnginePicker
 
 
-def layer_explorer(image):
+def layer_explorer(image, rows: int = SHOWN_ROWS, layer: int = 1):
     """A widget: pick a layer of ``image`` and see the files it adds, changes or deletes.
 
     Args:
         image: a path, a ``labkit.oci.ImageInfo`` or ``Image``, or a
             ``labkit.explore.Exploration``.
+        rows: files (and layers) shown at first; a live notebook's **show all** button
+            lists every file of the picked layer (a static page shows only these).
+        layer: the layer picked at first (1 = the bottom one, -1 = the top one): the one
+            a static page shows.
 
     Returns:
         An ipywidgets ``VBox`` (CSS class ``labkit-layer-explorer``) whose text form
@@ -154,22 +175,33 @@ def layer_explorer(image):
     select.add_class("labkit-layer-select")
     files = widgets.HTML()
     files.add_class("labkit-layer-files")
+    show_all = widgets.ToggleButton(description="show all", value=False, layout=widgets.Layout(width="auto"),
+                                    tooltip="list every file of the picked layer")
+    show_all.add_class("labkit-show-all")
 
     def redraw(_change=None) -> None:
-        files.value = "" if select.value is None else layer_files_html(x.layers[select.value])
+        limit = MAX_FILE_ROWS if show_all.value else rows
+        files.value = "" if select.value is None else layer_files_html(x.layers[select.value], limit)
 
+    first = (layer - 1 if layer > 0 else len(x.layers) + layer) if x.layers else None
+    if first is not None:
+        select.value = min(max(first, 0), len(x.layers) - 1)
     select.observe(redraw, names="value")
+    show_all.observe(redraw, names="value")
     redraw()
     parts = [widgets.HTML(explorer_summary_html(x))]
     if x.layers:
-        parts += [widgets.HTML(layers_html(x)), select, files]
+        parts += [widgets.HTML(layers_html(x, rows)), select, files]
+        if any(len(layer.changes) > rows for layer in x.layers):
+            parts.append(show_all)
     box = LayerExplorer(parts)
     box.add_class("labkit-layer-explorer")
     box.static_html = (f"<div class='labkit-layer-explorer-static'>{explorer_summary_html(x)}"
-                       + (layers_html(x) + layer_files_html(x.layers[0]) if x.layers else "")
+                       + (layers_html(x, rows) + layer_files_html(x.layers[select.value], rows) if x.layers else "")
                        + "</div>")
     box.text = "\n".join([f"{x.source} ({x.format}): {len(x.layers)} layers"]
-                         + [layer_label(layer) for layer in x.layers])
+                         + [layer_label(layer) for layer in x.layers[:rows]]
+                         + ([f"… and {len(x.layers) - rows:,} more layers"] if len(x.layers) > rows else []))
     return box
 
 
