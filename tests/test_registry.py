@@ -230,18 +230,21 @@ def _no_docker_registry(monkeypatch):
 
 
 def test_without_docker_registry_the_lesson_replays_the_committed_recording(tmp_path, monkeypatch, capsys):
-    """What notebook 05 asks first, answered as the real registry answered (no tool needed)."""
+    """A step of the registry lesson (another engine's push, byte for byte), answered as the
+    real registry answered -- no tool needed -- and a request never recorded refused."""
     _no_docker_registry(monkeypatch)
     monkeypatch.delenv("LABKIT_REGISTRY_RECORDING", raising=False)
+    monkeypatch.delenv("REGISTRY", raising=False)
     reg = registry.start(tmp_path / "registry")
     said = capsys.readouterr().out
     assert said.count("\n") == 1 and "recorded on docker-registry 2.8" in said
     assert "apt-get install docker-registry" in said
-    assert isinstance(reg.server, registry.Recording) and reg.ping()["Docker-Distribution-Api-Version"] == "registry/2.0"
-    pushed = registry.push(reg, scenarios.hello_image(), "lab/hello:1")
-    assert [(b.kind, b.action) for b in pushed.blobs] == [("layer", "uploaded"), ("config", "uploaded"),
-                                                          ("manifest", "put")]
-    assert registry.describe(reg, "lab/hello:1").image.layers[0].digest == pushed.blobs[0].digest
+    assert isinstance(reg.server, registry.Recording)
+    assert str(registry.export(reg)).startswith("# REGISTRY is not set") and "REGISTRY" not in os.environ
+    pushed = registry.push(reg, FIXTURES / "28.5.2-containerd-buildkit", "lab/from-28:buildkit")
+    assert [b.action for b in pushed.blobs].count("uploaded") == 4 and pushed.blobs[-1].action == "put"
+    data, media_type, digest = reg.manifest("lab/from-28", "buildkit")
+    assert digest == pushed.digest and media_type == registry.OCI_INDEX
     with pytest.raises(registry.NotRecorded, match=r"^not recorded here: GET /v2/lab/never/tags/list; "
                                                    r"install docker-registry \(apt-get install docker-registry\)"):
         reg.tags("lab/never")
