@@ -60,7 +60,8 @@ notebooks-podman-ci: $(STAMP)
 	.ci/podman-like $(PODMAN_CI)
 
 # Re-execute every notebook and deep dive in place (engine mode), recording the %%terminal
-# cells into data/terminal/ (.ci/execute); commit the result.
+# cells into data/terminal/ and the registry's answers into data/registry/exchanges.json
+# (replayed where docker-registry is missing) (.ci/execute); commit the result.
 execute: $(STAMP)
 	BIN=$(BIN) .ci/execute
 

@@ -8,12 +8,14 @@ Example:
 """
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit import hello, host, machine, oci, show, terminal
+from labkit import hello, host, machine, oci, registry, show, terminal
 from labkit.errors import LabkitError, MissingTool
 
 
@@ -196,3 +198,84 @@ def hello_map(variant: str, folder: str | Path, engine=None):
         return show.Note(what, show.PALETTE[3])
     fields = hello.elf_fields(path)
     return show.hexdump(fields, title=f"the {variant} hello: {show.hexdump(fields).title}")
+
+
+# --- what a lesson's stored outputs assume of this machine ----------------------------------
+#: The optional programs a lesson step uses, keyed by what the step calls (as a cell writes
+#: it), whatever the notebook is called: the stored outputs were made where all exist. A
+#: scenario counts when a cell runs it live (``scenario("name", engine=...)``, ``stores(...)``);
+#: offline, its recording is shown either way.
+CALL_NEEDS = {"labkit.registry.start(": ("docker-registry",), "labkit.registry.local(": ("docker-registry",),
+              "labkit.lessons.busybox(": ("busybox",), "labkit.scenarios.busybox_layer()": ("busybox",)}
+SCENARIO_NEEDS = {"hello-variants": ("gcc", "musl-gcc"), "scratch-exec": ("gcc",),
+                  "scratch-user": ("busybox",), "scratch-runtime": ("busybox", "gcc"),
+                  "busybox-whiteout": ("busybox",), "registry-push": ("docker-registry", "busybox"),
+                  "registry-pull": ("docker-registry",)}
+#: The Debian packages that install each (``apt.txt`` lists them all).
+PACKAGES = {"docker-registry": "docker-registry", "busybox": "busybox-static", "gcc": "gcc libc6-dev",
+            "musl-gcc": "musl-tools"}
+#: Packages every Debian system has (never a reason to install anything).
+ESSENTIAL = {"coreutils", "tar", "docker.io"}
+_LIVE_SCENARIO = re.compile(r"labkit\.observe\.(?:scenario|stores)\(\s*\"([a-z0-9.-]+)\"[^)]*\bengine=")
+
+
+def assumes(notebook: str | Path, live: bool = True) -> list[str]:
+    """The optional programs ``notebook``'s stored outputs assume (``live``: with an engine).
+
+    Example:
+        >>> import json, tempfile
+        >>> cell = {"cell_type": "code", "source": ['reg = labkit.registry.start(work)']}
+        >>> path = Path(tempfile.mkdtemp()) / "06-x.ipynb"
+        >>> _ = path.write_text(json.dumps({"cells": [cell]}))
+        >>> assumes(path)
+        ['docker-registry']
+    """
+    cells = ["".join(c.get("source", "")) for c in json.loads(Path(notebook).read_text()).get("cells", [])
+             if c.get("cell_type") == "code"]
+    # a %%terminal cell's programs (docker counts through the engine, as the magic does)
+    shell = {p for cell in cells if cell.startswith("%%terminal") for line in terminal.lines(cell.split("\n", 1)[-1])
+             for p in terminal.programs(line) if terminal.PACKAGES.get(p, "coreutils") not in ESSENTIAL}
+    return sorted(set(needs_of("\n".join(c for c in cells if not c.startswith("%%terminal")), live)) | shell)
+
+
+def needs_of(source: str, live: bool = True) -> list[str]:
+    """The optional programs Python ``source`` (a cell, a solution) uses, by what it calls.
+
+    Example:
+        >>> needs_of('labkit.observe.scenario("hello-variants", engine=eng)')
+        ['gcc', 'musl-gcc']
+        >>> needs_of('labkit.observe.scenario("hello-variants", engine=eng)', live=False)
+        []
+    """
+    needs = {p for call, programs in CALL_NEEDS.items() if call in source for p in programs}
+    if live:
+        needs.update(p for name in _LIVE_SCENARIO.findall(source) for p in SCENARIO_NEEDS.get(name, ()))
+    return sorted(needs)
+
+
+def have(program: str) -> bool:
+    """True when this machine has ``program`` as the lessons use it (busybox: a static one
+    for this host's architecture; gcc: able to link static and dynamic C programs).
+
+    Example:
+        >>> have("no-such-program")
+        False
+    """
+    if program == "docker-registry":
+        try:
+            return bool(registry.server.binary())
+        except LabkitError:
+            return False
+    if program == "busybox":
+        return machine.busybox(hello.default_arch()).path is not None
+    variants = {"gcc": ("nostdlib", "glibc-static", "dynamic"), "musl-gcc": ("musl-static",)}.get(program)
+    if variants:
+        can = hello.available()
+        return all(can[v] is None for v in variants)
+    return shutil.which(program) is not None
+
+
+def missing_here(notebook: str | Path, live: bool = True) -> dict[str, str]:
+    """What ``notebook``'s stored outputs assume and this machine lacks: program -> the
+    Debian package that installs it (empty: its outputs can be compared exactly)."""
+    return {p: PACKAGES.get(p) or terminal.PACKAGES.get(p, p) for p in assumes(notebook, live) if not have(p)}

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit import lessons
+
 PARTS = ("engine", "fleet", "browser", "tools", "classroom")
 REPO = Path(__file__).resolve().parents[1]
 NOBODY = 65534
@@ -32,12 +34,48 @@ def need(part: str, reason: str):
     pytest.skip(reason)
 
 
-def need_tool(name: str) -> str:
-    """Path of the program ``name``, or skip/fail as ``tools`` requires."""
+#: The Debian package(s) that install each outside program or file a test asks for (the
+#: lessons' own optional programs come from ``labkit.lessons.PACKAGES``): a skip names the
+#: one line that installs it. ``.ci/run`` installs them all (tests/test_packaging.py checks).
+PACKAGES = {**lessons.PACKAGES,
+            "docker": "docker.io", "git": "git", "tar": "tar", "setpriv": "util-linux", "file": "file",
+            "openssl": "openssl", "umoci": "umoci", "skopeo": "skopeo", "mmdebstrap": "mmdebstrap",
+            "chromium": "chromium", "configurable-http-proxy": "node-configurable-http-proxy",
+            "qemu-aarch64-static": "qemu-user-static",
+            "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+            "/usr/share/go-1.19/src/archive/tar/testdata": "golang-1.19-src",
+            "/usr/lib/python3.11/test": "libpython3.11-testsuite"}
+
+
+def install(name: str) -> str:
+    """``apt-get install PACKAGE...``: the line that installs program (or file) ``name``."""
+    return f"apt-get install {PACKAGES.get(name, name)}"
+
+
+def need_tool(name: str, part: str = "tools") -> str:
+    """Path of the program ``name``, or skip (with the line that installs it) / fail as
+    ``part`` requires (``LABKIT_REQUIRE_TOOLS``)."""
     path = shutil.which(name)
     if path is None:
-        need("tools", f"{name} is not installed")
+        need(part, f"{name} is not installed: {install(name)}")
     return path
+
+
+def need_path(path: str | Path, package_of: str | None = None) -> Path:
+    """``path`` (a file or folder an optional package ships), or skip/fail as ``tools``
+    requires; ``package_of``: the ``PACKAGES`` key that installs it (default ``path``)."""
+    if not Path(path).exists():
+        need("tools", f"{path} is missing: {install(package_of or str(path))}")
+    return Path(path)
+
+
+def need_lesson_tools(*programs: str) -> None:
+    """Skip/fail unless this machine has the lessons' optional ``programs`` as they use them
+    (``labkit.lessons.have``: a static busybox, gcc that links static and dynamic C)."""
+    missing = [p for p in programs if not lessons.have(p)]
+    if missing:
+        packages = " ".join(dict.fromkeys(PACKAGES[p] for p in missing))
+        need("tools", f"{', '.join(missing)} not here: apt-get install {packages}")
 
 
 @pytest.fixture(scope="session")
@@ -159,9 +197,7 @@ def as_nobody():
     """
     if os.geteuid() != 0:
         pytest.skip("switching to uid 65534 needs root")
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        need("tools", "setpriv (util-linux) is not installed")
+    setpriv = need_tool("setpriv")
     prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     copy = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need
+from conftest import install, need
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def lab(tmp_path):
     if not installed("jupyterlab"):
         need("browser", "JupyterLab is not installed (make installs it: pip install -e '.[lab,test]')")
     if not CHROMIUM.exists():
-        need("browser", "Debian's chromium is not installed (apt-get install chromium)")
+        need("browser", f"Debian's chromium is not installed: {install('chromium')}")
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(ROOT / "tests" / "data" / "explorer.ipynb", root)

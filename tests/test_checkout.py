@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need
+from conftest import need, need_tool
 
 pytestmark = pytest.mark.tools
 
@@ -28,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture()
 def private_clone():
     """The checkout's files (what a clone holds, plus uncommitted edits) in a 0700 folder."""
-    git = shutil.which("git")
-    if git is None:
-        need("tools", "git is not installed")
+    git = need_tool("git")
     listed = subprocess.run([git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=ROOT, capture_output=True)
     if listed.returncode != 0:
@@ -55,8 +53,8 @@ def private_clone():
 
 def test_tests_that_switch_user_pass_in_a_folder_only_its_owner_can_enter(private_clone):
     # (Before the fix: "No module named labkit" -- uid 65534 cannot read the checkout.)
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        need("tools", "setpriv (util-linux) is not installed")
+    if os.geteuid() == 0:
+        need_tool("setpriv")
     python = private_clone / ".venv" / "bin" / "python"
     done = subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-rs", "tests/test_fleet.py", "-k", "not_root"],

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, need
+from conftest import REPO, install, need
 
 from labkit.classroom import accounts, hubconfig, procs
 from labkit.classroom.server import Classroom, free_port
@@ -91,7 +91,7 @@ def _ready_for_a_class() -> None:
     if os.geteuid() != 0:
         need("classroom", "a class server creates users: it needs root")
     if shutil.which("configurable-http-proxy") is None:
-        need("classroom", "configurable-http-proxy is not installed (Debian: node-configurable-http-proxy)")
+        need("classroom", f"configurable-http-proxy is not installed: {install('configurable-http-proxy')}")
     if not Path("/var/run/docker.sock").exists():
         need("classroom", "no Docker engine socket at /var/run/docker.sock")
 

@@ -33,7 +33,7 @@ def busybox_image(engine, tmp_path_factory):
     """A FROM scratch image holding only Debian's static busybox (to look inside)."""
     busybox = need_tool("busybox")
     if not hello.describe(os.path.realpath(busybox)).static:
-        need("tools", "busybox is not static (install busybox-static)")
+        need("tools", "busybox is not static: apt-get install busybox-static")
     context = tmp_path_factory.mktemp("busybox")
     shutil.copy(busybox, context / "busybox")
     (context / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'

@@ -50,7 +50,7 @@ def test_a_cli_older_than_the_engine_accepts_is_passed_over(tmp_path):
     if not clis:
         from conftest import need
 
-        need("tools", "no docker CLI installed")
+        need("tools", "no docker CLI installed: apt-get install docker.io")
     with FakeEngine(tmp_path, "linux-29-amd64-containerd") as url:
         eng = engine_mod.connect(url)
         try:

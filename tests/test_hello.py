@@ -159,7 +159,7 @@ def test_missing_compiler_names_the_debian_package(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))          # nothing on PATH
     with pytest.raises(MissingTool, match="musl-tools"):
         hello.build("musl-static", tmp_path / "hello")
-    with pytest.raises(MissingTool, match="install the Debian package gcc"):
+    with pytest.raises(MissingTool, match="apt-get install gcc"):
         hello.build("dynamic", tmp_path / "hello")
     assert not (tmp_path / "hello").exists()
     reasons = hello.available()

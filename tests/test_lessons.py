@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import need
-from labkit import checks, hello, lessons, observe, oci, show
+from conftest import need, need_lesson_tools
+from labkit import checks, hello, lessons, observe, oci, show, terminal
 from labkit.errors import LabkitError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +123,7 @@ def _solution_blocks(name: str) -> list[str]:
 def test_solutions_pass_their_checkers(path, tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_PROGRESS", str(tmp_path / "progress.json"))
     monkeypatch.chdir(tmp_path)
+    need_lesson_tools(*lessons.needs_of((SOLUTIONS / f"{path.stem}.md").read_text(), live=False))
     lessons.workdir(path.stem[:2])  # as the notebook does before its exercises
     namespace: dict = {}
     verdicts = []
@@ -404,3 +406,54 @@ def test_across_can_say_dash_for_missing_values_and_keep_full_values_for_hover()
     assert "title='sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef, sha256:afb7" in html
     plain = show.across(observe.recorded(), "era-1.4", ["image", "layers"])
     assert "title=" not in plain._repr_html_() and "—" not in str(plain)
+
+
+# --- what a lesson's stored outputs assume (nbval strict or lax: notebooks/conftest.py) ------
+def test_each_notebook_assumes_the_programs_its_steps_call():
+    """Read from what the cells call, whatever the notebooks are named (issue 17 renumbers them)."""
+    live = {p.stem: set(lessons.assumes(p)) for p in NOTEBOOKS}
+    offline = {p.stem: set(lessons.assumes(p, live=False)) for p in NOTEBOOKS}
+    registry_lessons = [p.stem for p in NOTEBOOKS if "labkit.registry.start(" in p.read_text()]
+    assert registry_lessons and all({"docker-registry", "busybox"} <= offline[n] for n in registry_lessons)
+    assert live[NOTEBOOKS[0].stem] == set()                         # 00: nothing optional
+    assert {"gcc", "musl-gcc"} <= set().union(*(live[n] - offline[n] for n in live))   # offline: recorded
+    known = set(lessons.PACKAGES) | set(terminal.PACKAGES)
+    assert set().union(*live.values()) <= known
+
+
+def test_what_is_missing_here_names_the_package(monkeypatch, tmp_path):
+    notebook = tmp_path / "09-anything.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [
+        "reg = labkit.registry.start(work)\n", 'x = labkit.observe.scenario("hello-variants", engine=eng)']}]}))
+    monkeypatch.setattr(lessons, "have", lambda program: program != "docker-registry")
+    assert lessons.missing_here(notebook) == {"docker-registry": "docker-registry"}
+    monkeypatch.setattr(lessons, "have", lambda program: False)
+    assert lessons.missing_here(notebook, live=False) == {"docker-registry": "docker-registry"}
+    assert lessons.missing_here(notebook) == {"docker-registry": "docker-registry", "gcc": "gcc libc6-dev",
+                                              "musl-gcc": "musl-tools"}
+
+
+def test_nbval_is_strict_where_the_machine_matches_and_lax_otherwise(tmp_path):
+    """notebooks/conftest.py, on a notebook whose stored output says a static busybox was here."""
+    import subprocess
+    import sys
+
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": [
+        "import labkit\n", "print(labkit.lessons.busybox().path is not None)"],
+        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["True\n"]}]}
+    book = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "07-probe.ipynb").write_text(json.dumps(book))
+    (tmp_path / "conftest.py").write_text((ROOT / "notebooks" / "conftest.py").read_text())
+
+    def nbval(**env) -> str:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "07-probe.ipynb"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "DOCKER_HOST": "unix:///nonexistent/labkit-test.sock", **env})
+        assert done.returncode == 0, done.stdout[-2000:]
+        return done.stdout
+
+    lax = nbval(LABKIT_BUSYBOX="none")          # prints False: only run, not compared
+    assert "nbval: outputs not compared for 07-probe (not here: busybox; apt-get install busybox-static)" in lax
+    if lessons.have("busybox"):
+        assert "outputs not compared" not in nbval()

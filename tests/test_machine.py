@@ -207,10 +207,9 @@ def test_busybox_for_the_target_architecture(monkeypatch, tmp_path):
 
 
 def test_the_hosts_busybox_is_used_on_linux_only(monkeypatch):
-    if not Path("/bin/busybox").is_file():
-        from conftest import need_tool
+    from conftest import need_path
 
-        need_tool("busybox")
+    need_path("/bin/busybox", "busybox")
     monkeypatch.delenv(machine.BUSYBOX_ENV, raising=False)
     here = host.current()
     assert machine.busybox(here.arch, host.Host("linux", here.arch)).path == Path("/bin/busybox")

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from conftest import need
-from labkit import cli, observe
+from conftest import need, need_lesson_tools
+from labkit import cli, lessons, observe
 from labkit.errors import LabkitError
 from labkit.scenarios import Case
 
@@ -209,6 +209,7 @@ def test_record_reproduces_the_committed_reference(engine, tmp_path, capsys):
     """`labkit record` on the reference engine gives the committed deterministic fields."""
     if observe.configuration_name(engine.facts) != observe.REFERENCE:
         need("engine", f"the engine is not Docker {observe.REFERENCE} with the classic store")
+    need_lesson_tools(*lessons.PACKAGES)      # the reference was recorded where all of them run
     assert cli.main(["record", "--out", str(tmp_path)]) == 0
     written = tmp_path / f"{observe.REFERENCE}.json"
     assert capsys.readouterr().out.strip() == str(written)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need_tool
+from conftest import need_path, need_tool
 from fstree import from_folder
 from imagewrap import wrap
 from labkit import oci
@@ -165,8 +165,7 @@ def test_a_huge_sparse_file_is_refused_in_one_line_unless_allowed(tmp_path):
 
 @pytest.mark.tools
 def test_cpythons_testtar_unpacks_as_gnu_tar_unpacks_it(tmp_path):
-    if not PY_TESTTAR.exists():
-        need_tool("libpython3.11-testsuite's testtar.tar")
+    need_path(PY_TESTTAR, str(PY_TESTTAR.parent))
     tar = need_tool("tar")
     theirs = tmp_path / "gnu"
     theirs.mkdir()

@@ -117,3 +117,37 @@ def test_the_class_server_extra_is_pinned_and_not_for_learners():
     assert not set(classroom) & set(requirements(extras["lab"])), "a package pinned twice"
     assert not set(classroom) & set(requirements(extras["test"]))
     assert not set(classroom) & set(requirements(pip_list()[:-1])), "environment.yml is for learners"
+
+
+def _packages(text: str) -> set[str]:
+    return {word for line in text.splitlines() for word in line.partition("#")[0].split()}
+
+
+def test_every_package_a_test_or_lesson_names_is_installed_by_ci_and_apt_txt_makes_every_step_live():
+    """One list each, none drifting: conftest.PACKAGES (what a skip says to install) and
+    labkit.lessons.PACKAGES (what a lesson step uses) against .ci/run's PKGS and apt.txt."""
+    from conftest import PACKAGES
+    from labkit import lessons, terminal
+
+    ci = (ROOT / ".ci" / "run").read_text()
+    installed = _packages(ci.split('PKGS="', 1)[1].split('"', 1)[0])
+    wanted = {p for value in PACKAGES.values() for p in value.split()} - {"util-linux", "tar"}  # essential
+    assert wanted <= installed, f".ci/run does not install {sorted(wanted - installed)}"
+    notebooks = sorted((ROOT / "notebooks").glob("**/[0-9a-z]*.ipynb"))
+    used = {p for n in notebooks for p in lessons.assumes(n)}
+    lesson = {pkg for p in used for pkg in (lessons.PACKAGES.get(p) or terminal.PACKAGES.get(p, p)).split()}
+    assert lesson <= _packages((ROOT / "apt.txt").read_text()) <= installed
+
+
+def test_a_missing_tool_skips_with_the_line_that_installs_it_and_fails_where_required(monkeypatch):
+    import conftest
+
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.delenv("LABKIT_REQUIRE_TOOLS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"^umoci is not installed: apt-get install umoci$"):
+        conftest.need_tool("umoci")
+    with pytest.raises(pytest.skip.Exception, match=r"is missing: apt-get install golang-1.19-src$"):
+        conftest.need_path("/nonexistent/go-1.19/testdata", "/usr/share/go-1.19/src/archive/tar/testdata")
+    monkeypatch.setenv("LABKIT_REQUIRE_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install umoci \(LABKIT_REQUIRE_TOOLS=1\)"):
+        conftest.need_tool("umoci")

@@ -100,7 +100,7 @@ def test_htpasswd_lines_hold_a_bcrypt_hash_of_the_password(tmp_path):
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory):
     need_tool("docker-registry")
-    with registry.local(tmp_path_factory.mktemp("registry") / "r") as client:
+    with registry.local(tmp_path_factory.mktemp("registry") / "r", replay=False) as client:
         yield client
 
 
@@ -220,6 +220,82 @@ def test_skopeo_reads_and_copies_what_labkit_pushed(reg, tmp_path):
     subprocess.run([skopeo, "copy", "-q", "--dest-tls-verify=false", f"oci:{tmp_path / 'sk'}:1",
                     f"docker://{reg.host}/lab/from-skopeo:1"], check=True)
     assert registry.describe(reg, "lab/from-skopeo:1").image.config.digest == image.config_digest
+
+
+# --- recorded where docker-registry runs, replayed where it does not -----------------------
+def _no_docker_registry(monkeypatch):
+    def missing():
+        raise MissingTool("docker-registry is not installed", hint="apt-get install docker-registry")
+    monkeypatch.setattr(server, "binary", missing)
+
+
+def test_without_docker_registry_the_lesson_replays_the_committed_recording(tmp_path, monkeypatch, capsys):
+    """A step of the registry lesson (another engine's push, byte for byte), answered as the
+    real registry answered -- no tool needed -- and a request never recorded refused."""
+    _no_docker_registry(monkeypatch)
+    monkeypatch.delenv("LABKIT_REGISTRY_RECORDING", raising=False)
+    monkeypatch.delenv("REGISTRY", raising=False)
+    reg = registry.start(tmp_path / "registry")
+    said = capsys.readouterr().out
+    assert said.count("\n") == 1 and "recorded on docker-registry 2.8" in said
+    assert "apt-get install docker-registry" in said
+    assert isinstance(reg.server, registry.Recording)
+    assert str(registry.export(reg)).startswith("# REGISTRY is not set") and "REGISTRY" not in os.environ
+    pushed = registry.push(reg, FIXTURES / "28.5.2-containerd-buildkit", "lab/from-28:buildkit")
+    assert [b.action for b in pushed.blobs].count("uploaded") == 4 and pushed.blobs[-1].action == "put"
+    data, media_type, digest = reg.manifest("lab/from-28", "buildkit")
+    assert digest == pushed.digest and media_type == registry.OCI_INDEX
+    with pytest.raises(registry.NotRecorded, match=r"^not recorded here: GET /v2/lab/never/tags/list; "
+                                                   r"install docker-registry \(apt-get install docker-registry\)"):
+        reg.tags("lab/never")
+    with pytest.raises(MissingTool):
+        registry.start(tmp_path / "live-only", replay=False)
+
+
+def test_a_recording_replays_the_same_push_pull_and_tree(tmp_path, monkeypatch, capsys):
+    """Record a live session, then replay it with docker-registry gone: the same answers,
+    the layer bytes served only because this client sent them; anything else is refused."""
+    need_tool("docker-registry")
+    recording = tmp_path / "exchanges.json"
+    monkeypatch.setenv("LABKIT_RECORD_REGISTRY", str(recording))
+    image = _image(os.urandom(100_000))            # a layer over 64 KiB: kept by digest only
+    with registry.local(tmp_path / "live") as live:
+        assert isinstance(live.server, registry.Server)
+        first = registry.push(live, image, "lab/rec:1")
+        again = registry.push(live, image, "lab/rec:1")
+        pulled = registry.pull(live, "lab/rec:1", tmp_path / "live-layout")
+        tree = registry.describe(live, "lab/rec:1")
+    monkeypatch.delenv("LABKIT_RECORD_REGISTRY")
+    session = json.loads(recording.read_text())["sessions"][0]
+    assert session["registry"].startswith("docker-registry 2.") and session["date"]
+    big = [e for e in session["exchanges"] if (e["response"]["body"] or {}).get("size", 0) > 64 * 1024]
+    assert big and all("base64" not in e["response"]["body"] and "text" not in e["response"]["body"] for e in big)
+
+    _no_docker_registry(monkeypatch)
+    monkeypatch.setenv("LABKIT_REGISTRY_RECORDING", str(recording))
+    with registry.local(tmp_path / "replayed") as reg:
+        assert "recorded on docker-registry" in capsys.readouterr().out
+        assert registry.push(reg, image, "lab/rec:1").to_dict() == {**first.to_dict(), "reference": first.reference}
+        assert [b.action for b in registry.push(reg, image, "lab/rec:1").blobs] == [b.action for b in again.blobs]
+        replayed = registry.pull(reg, "lab/rec:1", tmp_path / "replayed-layout")
+        assert [b.to_dict() for b in replayed.blobs] == [b.to_dict() for b in pulled.blobs]
+        assert oci.inspect(tmp_path / "replayed-layout").files == oci.inspect(tmp_path / "live-layout").files
+        assert registry.describe(reg, "lab/rec:1") == tree
+        with pytest.raises(registry.NotRecorded):
+            registry.push(reg, _image(b"never pushed live"), "lab/rec:2")   # never a made-up answer
+    with registry.local(tmp_path / "fresh-client") as reg:   # a new client, no bytes sent: the big blob is not kept
+        assert registry.describe(reg, "lab/rec:1") == tree
+        with pytest.raises(registry.NotRecorded, match="not kept in the recording"):
+            registry.pull(reg, "lab/rec:1", tmp_path / "no-bytes")
+
+
+def test_without_docker_registry_the_engines_registry_scenarios_are_the_recorded_ones(tmp_path, monkeypatch):
+    _no_docker_registry(monkeypatch)
+    lab = scenarios.Lab(None, tmp_path, "registry-push")
+    for name in ("registry-push", "registry-pull"):
+        cases = scenarios.get(name).func(lab)
+        assert cases and all(c.extra[scenarios.NOT_HERE].startswith("docker-registry is not installed")
+                             for c in cases.values())
 
 
 # --- the process -----------------------------------------------------------------------

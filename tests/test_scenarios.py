@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from conftest import need_lesson_tools, need_path
 from labkit import oci, scenarios
 from labkit.engine.commands import machine_neutral
 from labkit.errors import EngineError, LabkitError
@@ -144,8 +145,7 @@ def test_era_1_4_loads_with_three_history_rows_on_the_classic_store(engine, tmp_
 
 @pytest.mark.engine
 def test_busybox_whiteout_hides_the_file_but_not_its_bytes(engine, tmp_path):
-    if not scenarios.BUSYBOX.is_file():
-        pytest.skip("Debian's busybox-static is not installed")  # the case records why
+    need_path(scenarios.BUSYBOX, "busybox")  # the case records why
     cases = _run(engine, "busybox-whiteout", tmp_path)
     base, whiteout = cases["base"], cases["whiteout"]
     assert base.run["stdout"] == "hello from busybox\n1\n"
@@ -163,8 +163,7 @@ FAILURE_SCENARIOS = ("scratch-exec", "scratch-user", "scratch-runtime")
 def test_user_images_write_user_first_as_buildkit_does():
     from labkit.scenarios import failures
 
-    if not scenarios.BUSYBOX.is_file():
-        pytest.skip("Debian's busybox-static is not installed")
+    need_path(scenarios.BUSYBOX, "busybox")
     images = failures.user_images()
     assert {name: image.user for name, image in images.items()} == {
         "user-nobody": "nobody", "user-65534": "65534", "user-passwd": "nobody"}
@@ -177,6 +176,7 @@ def _messages(engine, tmp_path):
 
 @pytest.mark.engine
 def test_scratch_failures_give_the_kernels_and_runtimes_words(engine, tmp_path):
+    need_lesson_tools("gcc", "busybox")        # else those cases are the recorded ones
     found = _messages(engine, tmp_path)
     exec_, user, runtime = (found[n] for n in FAILURE_SCENARIOS)
     for case in [*exec_.values(), *user.values(), *runtime.values()]:

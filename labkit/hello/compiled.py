@@ -99,13 +99,13 @@ def _check_can_build(variant: str, arch: str) -> str:
     path = shutil.which(program)
     if path is None:
         raise MissingTool(f"the {variant} hello needs {program}",
-                          hint=f"install the Debian package {package}")
+                          hint=f"apt-get install {package}")
     if variant == "glibc-static":
         libc_a = subprocess.run([path, "-print-file-name=libc.a"], capture_output=True,
                                 text=True).stdout.strip()
         if not Path(libc_a).is_absolute():
             raise MissingTool(f"the glibc-static hello needs libc.a for {arch}",
-                              hint=f"install the Debian package {package.split()[-1]}")
+                              hint=f"apt-get install {package.split()[-1]}")
     return path
 
 

@@ -132,8 +132,8 @@ class Busybox:
             >>> b.stand_in(tempfile.mkdtemp()).name
             'busybox-stand-in'
         """
-        message = (f"labkit stand-in for busybox: no static busybox for "
-                   f"{host_mod.oci_arch(self.arch)} was found ({self.reason})\n").encode()
+        # The same bytes wherever it is made (recorded registry exchanges name its digest).
+        message = f"labkit stand-in for busybox: no static busybox for {host_mod.oci_arch(self.arch)} here\n".encode()
         return hello.build("tiny", Path(folder) / "busybox-stand-in", message, arch=self.arch)
 
     def source(self, folder: str | Path) -> Path:
@@ -156,7 +156,7 @@ def _check_busybox(path: Path, arch: str) -> str | None:
 
 def busybox(arch: str, host: host_mod.Host | None = None) -> Busybox:
     """A static Linux busybox for ``arch``: ``$LABKIT_BUSYBOX``, else (on a Linux host
-    only) the host's own ``busybox``.
+    only) the host's own ``busybox``. ``LABKIT_BUSYBOX=none`` runs the lab as without one.
 
     Example:
         >>> busybox("aarch64", host_mod.Host("darwin", "aarch64")).path is None   # doctest: +SKIP
@@ -166,6 +166,8 @@ def busybox(arch: str, host: host_mod.Host | None = None) -> Busybox:
     here = host or host_mod.current()
     rejected = []
     named = os.environ.get(BUSYBOX_ENV)
+    if named == "none":
+        return Busybox(None, arch, f"{BUSYBOX_ENV}=none: as on a machine without busybox")
     candidates = [Path(named)] if named else []
     if here.linux:
         found = shutil.which("busybox")
@@ -182,5 +184,5 @@ def busybox(arch: str, host: host_mod.Host | None = None) -> Busybox:
     if not here.linux:
         reason = f"{here.name} has no Linux busybox; set {BUSYBOX_ENV} to a static one for {host_mod.oci_arch(arch)}"
     else:
-        reason = f"no static busybox for {arch} here (Debian: busybox-static); or set {BUSYBOX_ENV}"
+        reason = f"no static busybox for {arch} here: apt-get install busybox-static (or set {BUSYBOX_ENV})"
     return Busybox(None, arch, "; ".join([*rejected, reason]))

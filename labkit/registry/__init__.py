@@ -5,7 +5,9 @@
 * :mod:`~labkit.registry.client` — the HTTP API, one method per request, each logged;
 * :mod:`~labkit.registry.transfer` — what a transfer moved; layer compression;
 * :mod:`~labkit.registry.push`, :mod:`~labkit.registry.pull` — whole images;
-* :mod:`~labkit.registry.stored` — ``describe``: the manifest/index tree a tag names.
+* :mod:`~labkit.registry.stored` — ``describe``: the manifest/index tree a tag names;
+* :mod:`~labkit.registry.recorded` — a real registry's exchanges recorded, and replayed
+  where ``docker-registry`` is not installed (``start`` and ``local`` then replay them).
 
 labkit talks only to registries on this machine (127.0.0.0/8, ``localhost``, ``[::1]``).
 
@@ -22,20 +24,24 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from labkit.errors import RegistryError
+from labkit.errors import MissingTool, RegistryError
+from labkit.registry import recorded
 from labkit.registry.client import (DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_TYPES,
                                     OCI_INDEX, OCI_MANIFEST, Exchange, Registry, check_repository)
-from labkit.registry.server import Server, answers, default_root, down, status, up
+from labkit.registry.recorded import NotRecorded, Recording
+from labkit.registry.server import BINARY, Server, answers, default_root, down, status, up, version
 from labkit.registry.stored import Descriptor, Manifest, Stored, describe
 from labkit.registry.pull import pull
 from labkit.registry.push import push
 from labkit.registry.transfer import COMPRESSOR, Blob, Transfer, compress, split_reference
 
 __all__ = ["COMPRESSOR", "DOCKER_MANIFEST", "DOCKER_MANIFEST_LIST", "MANIFEST_TYPES", "OCI_INDEX",
-           "OCI_MANIFEST", "Blob", "Descriptor", "Exchange", "Manifest", "Registry", "Server",
+           "OCI_MANIFEST", "Blob", "Descriptor", "Exchange", "Manifest", "NotRecorded", "Recording",
+           "Registry", "Server",
            "Stored", "Transfer", "answers", "check_repository", "cli", "compress", "connect",
            "default_root", "describe", "down", "export", "local", "pull", "push", "resolve",
            "split_reference", "start", "status", "up"]
@@ -66,21 +72,53 @@ def connect(server_or_url: Server | str) -> Registry:
     return reg
 
 
-def start(root: str | Path | None = None, *, users: dict[str, str] | None = None) -> Registry:
+def start(root: str | Path | None = None, *, users: dict[str, str] | None = None,
+          replay: bool = True) -> Registry:
     """Start (or reuse) the registry in ``root`` and return a client for it; it stops when
     this Python process exits, or at :func:`down`.
+
+    Where ``docker-registry`` is not installed, the client replays what a real one
+    answered (:mod:`labkit.registry.recorded`; ``.server`` is then a :class:`Recording`)
+    and one printed line says so. With ``$LABKIT_RECORD_REGISTRY`` set, a live client's
+    exchanges are recorded there.
 
     Args:
         root: its folder (default :func:`default_root`).
         users: name -> password: a registry that answers ``401`` without them (basic
             authentication); the client returned does not send them until ``.login()``.
+        replay: ``False`` (labkit's own scenarios): live only, neither recorded nor replayed.
+
+    Raises:
+        MissingTool: no ``docker-registry``, and no replay (``replay=False``, or no recording).
 
     Example:
         >>> reg = start("/tmp/labkit-doctest-registry")             # doctest: +SKIP
         >>> reg.ping()["Docker-Distribution-Api-Version"]            # doctest: +SKIP
         'registry/2.0'
     """
-    return connect(up(root, users=users))
+    try:
+        server = up(root, users=users)
+    except MissingTool as missing:
+        sessions = recorded.load() if replay else []
+        if not sessions:
+            raise
+        reg = Registry(sessions[0]["url"])
+        reg.session.mount("http://", recorded.Replay(sessions))
+        reg.server = Recording(sessions)
+        print(f"{missing.message} here: this registry replays the answers {reg.server.label}; "
+              f"apt-get install {BINARY} to run it live")
+        return reg
+    reg = connect(server)
+    keeper = recorded.recorder(server.url, version(), _session_name(server.root)) if replay else None
+    if keeper is not None:
+        reg.session.mount("http://", keeper)
+    return reg
+
+
+def _session_name(root: Path) -> str:
+    """A recorded session's name: the folder as the lesson named it, the process and the time."""
+    where = os.path.relpath(root)
+    return f"{root.name if where.startswith('..') else where} (pid {os.getpid()}, {time.time():.0f})"
 
 
 class Exported(str):
@@ -97,6 +135,7 @@ def export(registry: Registry | Server | str, name: str = "REGISTRY") -> Exporte
 
     The port is free when the registry starts, so it differs from run to run; at a terminal
     of your own, paste the line returned (``labkit registry status`` also names the port).
+    A replayed registry (no ``docker-registry`` here) sets nothing, and says so.
 
     Raises:
         RegistryError: ``name`` is not a shell variable name.
@@ -109,6 +148,11 @@ def export(registry: Registry | Server | str, name: str = "REGISTRY") -> Exporte
     """
     if not name.isidentifier() or not name.isascii():
         raise RegistryError(f"expected a shell variable name such as REGISTRY, got {name!r}")
+    recording = getattr(registry, "server", registry)
+    if isinstance(recording, Recording):     # nothing listens: %%terminal cells replay theirs
+        os.environ.pop(name, None)
+        return Exported(f"# {name} is not set: no registry runs here, this one replays the answers "
+                        f"{recording.label}")
     url = registry if isinstance(registry, str) else registry.url
     host = urlsplit(url if "://" in url else f"http://{url}").netloc
     os.environ[name] = host
@@ -116,20 +160,21 @@ def export(registry: Registry | Server | str, name: str = "REGISTRY") -> Exporte
 
 
 @contextlib.contextmanager
-def local(root: str | Path | None = None):
+def local(root: str | Path | None = None, *, replay: bool = True):
     """A registry for the ``with`` block: started (or reused) in ``root``; stopped and its
-    files removed afterwards, unless it was already running before the block.
+    files removed afterwards, unless it was already running before the block. Without
+    ``docker-registry`` it replays a recording, as :func:`start` does (``replay=True``).
 
     Yields:
         a :class:`Registry` client (``.server`` is the :class:`Server`).
     """
     before = status(root)
-    reg = start(root)
+    reg = start(root, replay=replay)
     try:
         yield reg
     finally:
         reg.close()
-        if before is None or not before.healthy:
+        if isinstance(reg.server, Server) and (before is None or not before.healthy):
             down(root)
 
 

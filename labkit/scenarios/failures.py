@@ -21,7 +21,7 @@ from labkit import hello, oci
 from labkit.engine.commands import CommandRun, varying_spans
 from labkit.errors import EngineError, LabkitError
 from labkit.scenarios.busybox import BUSYBOX
-from labkit.scenarios.case import Case, Lab
+from labkit.scenarios.case import NOT_HERE, Case, Lab
 from labkit.scenarios.describe import load_image
 
 #: ``/etc/passwd`` for the image that knows ``nobody``: Debian's uid and gid 65534.
@@ -76,9 +76,10 @@ def outcome(lab: Lab, case: str, shown: CommandRun, **extra) -> Case:
                        "message": message, **extra})
 
 
-def missing(lab: Lab, case: str, reason: str) -> Case:
-    """A case that could not be tried here, and why (what to install)."""
-    return Case(builder="labkit", ok=False, error=reason,
+def missing(lab: Lab, case: str, reason: str, not_here: bool = False) -> Case:
+    """A case that could not be tried here, and why (what to install). ``not_here``: a tool
+    this machine lacks (a compiler, busybox), so the lesson shows the case's recording."""
+    return Case(builder="labkit", ok=False, error=reason, extra={NOT_HERE: reason} if not_here else {},
                 commands=[r.to_dict() for r in lab.transcript(case)])
 
 
@@ -94,7 +95,7 @@ def runtime_version(engine) -> str | None:
 def _dynamic(lab: Lab) -> Case:
     reason = hello.available().get("dynamic")
     if reason:
-        return missing(lab, "dynamic", reason)
+        return missing(lab, "dynamic", reason, not_here=True)
     try:
         binary = hello.build("dynamic", lab.workdir / "hello-dynamic")
     except LabkitError as err:
@@ -172,8 +173,8 @@ def scratch_user(lab: Lab) -> dict[str, Case]:
     ``USER 65534`` (a number needs no lookup) and ``USER nobody`` with ``/etc/passwd``
     and ``/etc/group`` written into the image."""
     if not BUSYBOX.is_file():
-        reason = f"{BUSYBOX} is missing; install Debian's busybox-static"
-        return {name: missing(lab, name, reason) for name in ("user-nobody", "user-65534", "user-passwd")}
+        reason = f"{BUSYBOX} is missing: apt-get install busybox-static"
+        return {name: missing(lab, name, reason, not_here=True) for name in ("user-nobody", "user-65534", "user-passwd")}
     cases = {}
     for name, image in user_images().items():
         try:

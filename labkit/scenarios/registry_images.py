@@ -26,9 +26,9 @@ from pathlib import Path
 
 from labkit import fleet, oci, registry
 from labkit.engine.commands import shown
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, MissingTool
 from labkit.scenarios.busybox import BUSYBOX, _busybox_layer
-from labkit.scenarios.case import Case, Lab, builder_name, no_buildkit, unsupported
+from labkit.scenarios.case import NOT_HERE, Case, Lab, builder_name, no_buildkit, unsupported
 from labkit.scenarios.describe import failed
 from labkit.scenarios.hello_images import hello_context
 
@@ -148,10 +148,11 @@ def registry_push(lab: Lab) -> dict[str, Case]:
     """Each builder's hello image and the busybox pair, ``docker push``ed to a local registry."""
     cases: dict[str, Case] = {}
     try:
-        reg_cm = registry.local(lab.workdir / "registry")
+        reg_cm = registry.local(lab.workdir / "registry", replay=False)
         reg = reg_cm.__enter__()
-    except LabkitError as err:
-        return {name: Case(builder=b, ok=False, error=str(err)) for name, b in
+    except LabkitError as err:   # no docker-registry here: the lesson shows the recorded cases
+        extra = {NOT_HERE: str(err)} if isinstance(err, MissingTool) else {}
+        return {name: Case(builder=b, ok=False, error=str(err), extra=dict(extra)) for name, b in
                 (("legacy", "legacy"), ("buildkit", "buildkit"), ("busybox", "labkit"), ("busybox-trimmed", "labkit"))}
     try:
         host = reg.host
@@ -178,7 +179,8 @@ def registry_push(lab: Lab) -> dict[str, Case]:
         for name, (repo_tag, image) in images.items():
             ref = f"{host}/{REPO}/{repo_tag}"
             if not BUSYBOX.is_file():
-                cases[name] = Case(builder="labkit", ok=False, error=f"{BUSYBOX} is missing")
+                why = f"{BUSYBOX} is missing: apt-get install busybox-static"
+                cases[name] = Case(builder="labkit", ok=False, error=why, extra={NOT_HERE: why})
                 continue
             lab.tags.append(ref)
             try:
@@ -195,7 +197,13 @@ def registry_push(lab: Lab) -> dict[str, Case]:
 def registry_pull(lab: Lab) -> dict[str, Case]:
     """``docker pull`` of what other engines pushed (``data/registry/``, replayed byte for byte)."""
     cases: dict[str, Case] = {}
-    with registry.local(lab.workdir / "registry") as reg:
+    try:
+        reg_cm = registry.local(lab.workdir / "registry", replay=False)
+        reg = reg_cm.__enter__()
+    except MissingTool as err:   # no docker-registry here: the lesson shows the recorded cases
+        return {f"from-{folder}": Case(builder=builder, ok=False, error=str(err), extra={NOT_HERE: str(err)})
+                for (_, builder), folder in PUSHERS.items()}
+    try:
         for (pusher, builder), folder in PUSHERS.items():
             name = f"from-{folder}"
             layout = FIXTURES / folder
@@ -220,6 +228,8 @@ def registry_pull(lab: Lab) -> dict[str, Case]:
                     else "manifest-digest"
                 case.id_kind = kind if attrs["Id"] == pushed.digest else "config-digest"
             cases[name] = case
+    finally:
+        reg_cm.__exit__(None, None, None)
     return cases
 
 
@@ -233,7 +243,7 @@ def capture(out: str | Path = FIXTURES) -> list[Path]:
         lab = Lab(eng, Path(out) / f".work-{folder}", "capture")
         lab.workdir.mkdir(parents=True, exist_ok=True)
         try:
-            with registry.local(lab.workdir / "registry") as reg:
+            with registry.local(lab.workdir / "registry", replay=False) as reg:
                 ref = f"{reg.host}/{REPO}/hello:{builder}"
                 lab.engine.build(hello_context(lab.workdir), ref, builder=builder, label=False)
                 code, text, _ = docker(lab, "push", ref)

@@ -101,7 +101,7 @@ def _container(lab: Lab, box: str) -> Case:
 def _static_nss(lab: Lab) -> Case:
     reason = hello.available().get("glibc-static")
     if reason:
-        return missing(lab, "static-nss", reason)
+        return missing(lab, "static-nss", reason, not_here=True)
     (lab.workdir / "getpw.c").write_text(GETPWNAM_C)
     for argv in GCC_STEPS:
         built = lab.local("static-nss", argv)
@@ -125,8 +125,8 @@ def scratch_runtime(lab: Lab) -> dict[str, Case]:
     """What a scratch container has and lacks at run time (see the module docstring)."""
     names = ("not-there", "timezone", "container", "static-nss")
     if not BUSYBOX.is_file():
-        reason = f"{BUSYBOX} is missing; install Debian's busybox-static"
-        return {name: missing(lab, name, reason) for name in names}
+        reason = f"{BUSYBOX} is missing: apt-get install busybox-static"
+        return {name: missing(lab, name, reason, not_here=True) for name in names}
     try:
         box = load_image(lab, "not-there", oci.Image([busybox_entries()], cmd=["/busybox", "sleep", SLEEP_SECONDS]),
                    "busybox")
