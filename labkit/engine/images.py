@@ -16,6 +16,27 @@ from labkit.engine.base import _SDK_ERRORS, DEFAULT_NAMESPACE, LABEL, NAMESPACE_
 from labkit.errors import EngineError
 
 
+def is_image_id(ref: str) -> bool:
+    """True when ``ref`` is an image ID (``sha256:...`` or a hex prefix), not a name.
+
+    Example:
+        >>> is_image_id("sha256:5f70bf18a086"), is_image_id("5f70bf18a086"), is_image_id("lab/x:1")
+        (True, True, False)
+    """
+    return bool(re.fullmatch(r"(sha256:)?[0-9a-f]{12,64}", ref))
+
+
+def _repository(tag: str) -> str:
+    """``tag`` without its registry host (``127.0.0.1:5000/a/b:1`` -> ``a/b:1``).
+
+    Example:
+        >>> _repository("127.0.0.1:5000/labkit-learner-01/x:1"), _repository("lab/x:1")
+        ('labkit-learner-01/x:1', 'lab/x:1')
+    """
+    first, _, rest = tag.partition("/")
+    return rest if rest and ("." in first or ":" in first or first == "localhost") else tag
+
+
 class ImagesMixin:
     """The image calls of ``Engine`` (docker SDK's ``ImageApiMixin`` seam)."""
 
@@ -51,7 +72,7 @@ class ImagesMixin:
                               f"{_engine_message(err)}") from None
         except OSError as err:
             raise EngineError(f"cannot read {path}: {err.strerror}") from None
-        self._created.update(loaded)
+        self._created.update(ref for ref in loaded if not is_image_id(ref))   # by name only
         return loaded
 
     def import_tar(self, path: str | Path, tag: str) -> str:
@@ -128,25 +149,38 @@ class ImagesMixin:
         self._created.add(image)
 
     def remove(self, image: str) -> None:
-        """Remove ``image`` (forced; untagged parents go too). Missing is fine."""
-        try:
-            self.api.remove_image(image, force=True)
-        except docker.errors.NotFound:
-            pass
-        except _SDK_ERRORS as err:
-            raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
+        """Remove the tag ``image``, by name and never forced: the image itself goes only
+        when no other tag holds it (see :meth:`_remove`). Missing is fine.
+
+        Raises:
+            EngineError: ``image`` is an image ID, or the engine refused (a container of it runs).
+        """
+        if is_image_id(image):
+            raise EngineError(f"{image[:19]} is an image ID: labkit removes images by name only",
+                              hint="an ID may be another learner's image too: remove the tag you gave it")
+        if not self._remove([], [image]) and self._exists(image):
+            raise EngineError(f"cannot remove {image}: a container still uses it",
+                              hint="remove that container first")
         self._created.discard(image)
 
+    def _exists(self, image: str) -> bool:
+        try:
+            self.api.inspect_image(image)
+        except docker.errors.NotFound:
+            return False
+        return True
+
     def cleanup(self, everything: bool = False) -> int:
-        """Remove what this Engine created (images it built, loaded or imported, and
-        containers left behind); returns how many.
+        """Remove what this Engine created (the containers it left, the tags it built,
+        loaded or imported); returns how many.
 
         Other learners' images on a shared engine are left alone. ``everything=True``
-        also removes every container and image labelled ``org.labkit.lab`` by anyone.
+        also removes every container and image tag labelled ``org.labkit.lab`` by anyone.
         """
         try:
             containers = [c["Id"] for c in self.api.containers(all=True, filters={"label": LABEL})]
-            labelled = ([row["Id"] for row in self.api.images(filters={"label": LABEL})]
+            labelled = ([tag for row in self.api.images(filters={"label": LABEL})
+                         for tag in row.get("RepoTags") or [] if tag != "<none>:<none>"]
                         if everything else [])
         except _SDK_ERRORS as err:
             raise EngineError(f"cleanup failed: {_engine_message(err)}") from None
@@ -157,8 +191,17 @@ class ImagesMixin:
         return removed
 
     def _remove(self, containers: list[str], images: list[str]) -> int:
-        """Remove ``containers`` (forced), then ``images`` (IDs or tags; a tag others share
-        is only untagged); what is already gone is skipped. Returns how many went."""
+        """Remove ``containers`` (forced: each is one learner's own), then the tags in
+        ``images``; returns how many went. What is already gone is skipped.
+
+        On an engine learners share, the lab's reproducible images have the same ID for
+        everyone, so an image is removed by its name only and never forced: the engine
+        then only untags it while another tag holds it, and refuses (skipped here)
+        while a container uses it. An ID, or a forced removal, would drop every tag on
+        that image, other learners' included -- and even by name, a forced removal of
+        the last tag drops a tag another learner adds at that moment (the engine checks
+        for tags again only when not forced).
+        """
         removed = 0
         for container in containers:
             try:
@@ -171,20 +214,24 @@ class ImagesMixin:
                     raise EngineError(f"cannot remove container {container[:12]}: "
                                       f"{_engine_message(err)}") from None
         for image in images:
+            if is_image_id(image):
+                continue
             try:
-                self.api.remove_image(image, force=True)
+                self.api.remove_image(image, force=False)
                 removed += 1
             except docker.errors.NotFound:
                 pass
             except _SDK_ERRORS as err:
-                raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
+                if getattr(err, "status_code", None) != 409:   # a container uses it
+                    raise EngineError(f"cannot remove {image}: {_engine_message(err)}") from None
         return removed
 
     def owned_by(self, name: str) -> tuple[list[str], list[str]]:
         """``(containers, image tags)`` of namespace ``name`` on this engine: containers
         labelled ``org.labkit.namespace=<name>`` or made from a ``<name>/...`` image, and
-        every tag ``<name>/...`` (whoever made them: a learner's kernels each have their
-        own Engine, the namespace is what they share).
+        every tag ``<name>/...``, on a registry too (``127.0.0.1:PORT/<name>/...``), whoever
+        made them (a learner's kernels each have their own Engine; the namespace is what
+        they share).
 
         Example:
             >>> eng.owned_by("labkit-learner-01")                      # doctest: +SKIP
@@ -199,7 +246,7 @@ class ImagesMixin:
         containers = [c["Id"] for c in rows
                       if (c.get("Labels") or {}).get(NAMESPACE_LABEL) == name
                       or str(c.get("Image", "")).startswith(prefix)]
-        tags = sorted(t for row in images for t in row.get("RepoTags") or [] if t.startswith(prefix))
+        tags = sorted(t for row in images for t in row.get("RepoTags") or [] if _repository(t).startswith(prefix))
         return containers, tags
 
     def cleanup_namespace(self, name: str) -> int:
