@@ -28,15 +28,16 @@ def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def processes_of(uids: set[int]) -> dict[int, int]:
-    """pid -> real uid of every live process whose real uid is in ``uids``."""
+def processes_of(uids: set[int], ranges=()) -> dict[int, int]:
+    """pid -> real uid of every live process whose real uid is in ``uids``, or in one of
+    the ``(start, count)`` ``ranges`` (a learner's subordinate ids: their containers)."""
     found = {}
     for pid in _pids():
         status = _status(pid)
         if not status or status.get("State", "").strip().startswith("Z"):
             continue
         uid = int(status.get("Uid", "-1").split()[0])
-        if uid in uids:
+        if uid in uids or any(start <= uid < start + count for start, count in ranges):
             found[pid] = uid
     return found
 

@@ -85,6 +85,8 @@ class EngineFacts:
             or Linux; it emulates other architectures for ``docker run``).
         platform_name: ``/version`` ``Platform.Name``, e.g. ``Docker Desktop 4.55.0
             (213807)`` or ``Docker Engine - Community`` (empty for Debian's docker.io).
+        rootless: True when the engine runs as a plain user in a user namespace of its own
+            (``/info`` ``SecurityOptions`` holds ``name=rootless``).
     """
 
     base_url: str
@@ -100,6 +102,7 @@ class EngineFacts:
     operating_system: str = ""
     desktop: bool = False
     platform_name: str = ""
+    rootless: bool = False
 
     @classmethod
     def from_api(cls, version: dict, info: dict, *, base_url: str = "",
@@ -136,6 +139,7 @@ class EngineFacts:
             operating_system=operating_system,
             desktop=desktop,
             platform_name=platform_name,
+            rootless=any("name=rootless" in str(o) for o in info.get("SecurityOptions") or []),
         )
 
     @property

@@ -170,7 +170,7 @@ def registry_push(lab: Lab) -> dict[str, Case]:
                 (lab.workdir / builder).mkdir(exist_ok=True)
                 lab.engine.build(hello_context(lab.workdir / builder), ref, builder=builder, label=False)
             except LabkitError as err:
-                cases[builder] = failed(builder, err, ref)
+                cases[builder] = failed(lab, builder, builder, err, ref)
                 continue
             cases[builder] = _push_case(lab, reg, ref, builder, stamped=True)
             if cases[builder].ok:
@@ -188,7 +188,7 @@ def registry_push(lab: Lab) -> dict[str, Case]:
             try:
                 lab.engine.load(image.write(lab.workdir / f"{name}.tar", tag=ref))
             except LabkitError as err:
-                cases[name] = failed("labkit", err, f"{name}.tar")
+                cases[name] = failed(lab, name, "labkit", err, f"{name}.tar")
                 continue
             cases[name] = _push_case(lab, reg, ref, "labkit", stamped=False)
     finally:
