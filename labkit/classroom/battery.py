@@ -138,8 +138,8 @@ def filesystem(me: Side, other: Side, image: str) -> list[Outcome]:
     found.append(Outcome("read another learner's private file", cmd.replace(image, "IMG"),
                          "labkit-secret" not in out, "read it" if "labkit-secret" in out else _one_line(out)))
     mark = f"labkit-attack-{os.getpid()}"
-    for folder in ("/etc", "/usr"):
-        code, out, cmd = _run(me, image, "--privileged", "-v", f"{folder}:/target",
+    for folder, flags in (("/etc", ()), ("/usr", ()), ("/etc", ("--privileged",))):
+        code, out, cmd = _run(me, image, *flags, "-v", f"{folder}:/target",
                               cmd=f"/bin/busybox touch /target/{mark} && echo written")
         wrote = Path(folder, mark).exists()
         Path(folder, mark).unlink(missing_ok=True)
@@ -150,8 +150,8 @@ def filesystem(me: Side, other: Side, image: str) -> list[Outcome]:
                       f"its mount namespace); the machine's {folder} is unchanged")
         else:
             detail = _one_line(out)
-        found.append(Outcome(f"write the machine's {folder} with --privileged", cmd.replace(image, "IMG"),
-                             not wrote, detail))
+        found.append(Outcome(f"write the machine's {folder}" + (" with --privileged" if flags else ""),
+                             cmd.replace(image, "IMG"), not wrote, detail))
     return found
 
 
@@ -182,11 +182,11 @@ def processes(me: Side, other: Side, image: str) -> list[Outcome]:
     """``--pid=host``: signal the other learner's process."""
     if other.pid is None:
         return [Outcome("kill another learner's process (--pid=host)", "", None, "no process to aim at")]
-    code, out, cmd = _run(me, image, "--pid=host", "--cap-add=ALL", cmd=f"/bin/busybox kill -STOP {other.pid}")
+    code, out, cmd = _run(me, image, "--pid=host", cmd=f"/bin/busybox kill -STOP {other.pid}")
     stopped = "T" in _state(other.pid)
     if stopped:
         os.kill(other.pid, 18)                    # SIGCONT: let it run again
-    return [Outcome("stop another learner's process (--pid=host, --cap-add=ALL)",
+    return [Outcome("stop another learner's process (--pid=host)",
                     cmd.replace(image, "IMG").replace(str(other.pid), "PID"), not stopped,
                     "stopped it (then let it go on)" if stopped else _one_line(out))]
 
@@ -212,11 +212,13 @@ def neighbours(me: Side, other: Side, victim_container: str, victim_image: str) 
     code, images = docker(me, "rmi", victim_image)
     code, alive = docker(other, "inspect", "--format", "{{.State.Running}}", victim_container)
     code, kept = docker(other, "image", "inspect", "--format", "{{.Id}}", victim_image)
-    intact = alive.strip() == "true" and kept.strip().startswith("sha256:")
+    running, kept = alive.strip() == "true", kept.strip().startswith("sha256:")
     found.append(Outcome("see, remove another learner's container and image through one's own engine",
-                         "docker ps -a; docker rm -f THEIRS; docker rmi THEIR/IMAGE", intact and not seen,
-                         ("both intact, not even listed" if intact and not seen else
-                          f"listed: {seen}; container running: {alive.strip()}; image kept: {bool(kept.strip())}")))
+                         "docker ps -a; docker rm -f THEIRS; docker rmi THEIR/IMAGE", running and kept and not seen,
+                         "both intact, not even listed" if running and kept and not seen else
+                         f"{'listed' if seen else 'did not list'} their container, "
+                         f"{'stopped and removed it' if not running else 'left it running'}; "
+                         f"their image {'kept' if kept else 'untagged'}"))
     if other.runtime is not None:
         code, out = shell(me, ["ls", str(other.runtime)])
         found.append(Outcome("open another learner's runtime folder (kernel sockets)", f"ls {other.runtime}",

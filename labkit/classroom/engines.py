@@ -148,8 +148,9 @@ def rootless_up(settings: dict, limits_asked, log=print, workers: int = 4) -> No
 
 def rootless_stop(settings: dict) -> None:
     """Ask every learner's rootless engine to stop (it stops its containers), and wait."""
-    for pid in (settings.get("engine_pids") or {}).values():
-        rootless.stop(pid)
+    pids = list((settings.get("engine_pids") or {}).values())
+    with ThreadPoolExecutor(max_workers=max(1, len(pids))) as pool:
+        list(pool.map(rootless.stop, pids))
 
 
 def rootless_down(settings: dict) -> None:

@@ -42,6 +42,27 @@ def processes_of(uids: set[int], ranges=()) -> dict[int, int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it (children, their children...).
+
+    Example:
+        >>> os.getpid() in descendants(os.getpid())
+        True
+    """
+    children: dict[int, list[int]] = {}
+    for other in _pids():
+        parent = _status(other).get("PPid", "").strip()
+        if parent.isdigit():
+            children.setdefault(int(parent), []).append(other)
+    found, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        if _status(here):
+            found.append(here)
+        todo += children.get(here, [])
+    return found
+
+
 def rss_bytes(pids) -> int:
     """The resident memory of ``pids``, added up (processes that ended count 0)."""
     total = 0
