@@ -73,7 +73,8 @@ class Sampler(threading.Thread):
 
         while not self.done.is_set():
             mine = procs.processes_of(set(self.uids.values()))
-            trees = {name: set(procs.descendants(pid)) for name, pid in self.own_engines.items()}
+            tree = procs.children() if self.own_engines else {}
+            trees = {name: set(procs.descendants(pid, tree)) for name, pid in self.own_engines.items()}
             for name, uid in self.uids.items():
                 engine = trees.get(name, set())
                 self.peak[name] = max(self.peak[name], procs.rss_bytes(
@@ -196,7 +197,7 @@ def measure(classroom, learner_counts=(10,), notebooks=None, alone_rounds: int =
         from labkit.classroom import procs
 
         if engine == "rootless":
-            return lambda: [p for w in who for p in procs.descendants(own[w])]
+            return lambda: [p for tree in [procs.children()] for w in who for p in procs.descendants(own[w], tree)]
         keys = who if engine == "per-learner" else ["class"]
         return (lambda: [p for ps in engines.pids(root, keys).values() for p in ps]) \
             if engine != "machine" else (lambda: [])

@@ -130,6 +130,13 @@ def test_the_bench_and_the_lockstep_take_every_notebook_found():
     assert any("registry" in n for n in found)          # the registry notebook is measured too
 
 
+def test_lockstep_reruns_the_cheapest_image_cells_within_its_budget():
+    log = [("a", 1, 2.0, []), ("a", 2, 0.5, []), ("b", 3, 1.0, [])]
+    assert lockstep._within({"a": [1, 2], "b": [3]}, log, 1.6) == {"a": [2], "b": [3]}
+    assert lockstep._within({"a": [1], "b": []}, log, 0.1) == {"a": [1], "b": []}   # at least one
+    assert lockstep._within({"a": [1, 2]}, log, None) == {"a": [1, 2]}
+
+
 def test_the_attack_table_has_a_column_per_mode():
     table = battery.table({"rootless": [battery.Outcome("read /etc/shadow", "c", True, "Permission denied")],
                            "root engine": [battery.Outcome("read /etc/shadow", "c", False, "read it")]})

@@ -157,9 +157,8 @@ def run(paths: list[str | os.PathLike], docker_host: str, namespaces: list[str],
     on the engine at ``docker_host``, ``rounds`` times; see the module doc.
 
     Args:
-        budget: seconds the rerun cells may have taken in round 1, in all: each notebook's
-            cheapest such cell, then others cheapest first; None reruns every cell that made
-            a shared image.
+        budget: seconds the rerun cells may have taken in round 1, in all (cheapest first,
+            at least one); None reruns every cell that made a shared image.
 
     Returns:
         A :class:`Report`; failures are results, not exceptions.
@@ -213,17 +212,14 @@ def run(paths: list[str | os.PathLike], docker_host: str, namespaces: list[str],
 
 
 def _within(chosen: dict, log: list, budget: float | None) -> dict:
-    """The cells of ``chosen`` to rerun: each notebook's cheapest, then the others cheapest
-    first while their round-1 seconds fit ``budget`` (None: all of them)."""
+    """The cells of ``chosen`` to rerun: the cheapest first while their round-1 seconds fit
+    ``budget`` (at least one; None: all of them)."""
     if budget is None:
         return chosen
     cost = {(path, index): seconds for path, index, seconds, _ in log}
-    kept = {(path, min(cells, key=lambda i, p=path: cost[(p, i)])) for path, cells in chosen.items() if cells}
-    spent = sum(cost[key] for key in kept)
+    kept, spent = set(), 0.0
     for key in sorted(((p, i) for p, cells in chosen.items() for i in cells), key=cost.get):
-        if key in kept:
-            continue
-        if spent + cost[key] > budget:
+        if kept and spent + cost[key] > budget:
             break
         kept.add(key)
         spent += cost[key]

@@ -42,24 +42,31 @@ def processes_of(uids: set[int], ranges=()) -> dict[int, int]:
     return found
 
 
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every live process below it (children, their children...).
+def children() -> dict[int, list[int]]:
+    """pid -> its live children, for every process (one pass over ``/proc``)."""
+    found: dict[int, list[int]] = {}
+    for pid in _pids():
+        parent = _status(pid).get("PPid", "").strip()
+        if parent.isdigit():
+            found.setdefault(int(parent), []).append(pid)
+    return found
+
+
+def descendants(pid: int, tree: dict[int, list[int]] | None = None) -> list[int]:
+    """``pid`` and every live process below it (``tree``: :func:`children`, read once for
+    many calls).
 
     Example:
         >>> os.getpid() in descendants(os.getpid())
         True
     """
-    children: dict[int, list[int]] = {}
-    for other in _pids():
-        parent = _status(other).get("PPid", "").strip()
-        if parent.isdigit():
-            children.setdefault(int(parent), []).append(other)
+    tree = children() if tree is None else tree
     found, todo = [], [pid]
     while todo:
         here = todo.pop()
         if _status(here):
             found.append(here)
-        todo += children.get(here, [])
+        todo += tree.get(here, [])
     return found
 
 

@@ -185,11 +185,12 @@ def _loopback(child: int, log_file: Path) -> None:
 
 
 def stop(pid: int | None, timeout: float = 20.0) -> None:
-    """Ask the engine started as ``pid`` (rootlesskit) to stop, and wait for it."""
+    """Ask the engine started as ``pid`` (rootlesskit) to stop, and wait until all it
+    started in its session has ended (what is left is killed with the learner's groups)."""
     if not pid:
         return
     try:
-        os.killpg(pid, 15)
+        os.kill(pid, 15)                      # rootlesskit passes it on to dockerd
     except (ProcessLookupError, PermissionError):
         return
     deadline = time.monotonic() + timeout
