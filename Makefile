@@ -81,11 +81,14 @@ classroom: $(STAMP)
 classroom-down: $(STAMP)
 	$(BIN)/labkit classroom down --root $(CLASSROOM_ROOT)
 
-# The load test: 10, then 30 learners at once, each running every notebook through their own
-# server and kernel, on one engine (the class's own: exact image counts); BENCH_ARGS adds more
-# (--engine machine, --engine per-learner, --learners N).
+# The load test: for each engine mode, 10 learners at once three times in a row, then 30, each
+# running every notebook through their own server and kernel; a table side by side at the end.
+# BENCH_MODES=machine adds the machine's engine; BENCH_ARGS adds more (--json FILE, --deep-dives).
+BENCH_MODES    ?= class per-learner rootless
+BENCH_LEARNERS ?= 10 10 10 30
 bench-classroom: $(STAMP)
-	$(BIN)/python -m bench.bench_classroom --learners 10 --learners 30 $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_classroom $(foreach m,$(BENCH_MODES),--engine $(m)) \
+	  $(foreach n,$(BENCH_LEARNERS),--learners $(n)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -124,7 +124,9 @@ def cmd_classroom(args) -> int:
     """``labkit classroom up|down|status|summary``: a class server on this machine (root)."""
     room = classroom.Classroom(args.root)
     if args.action == "up":
-        return serve.serve(room, args.learners, port=args.port, engine=args.engine, detach=args.detach)
+        limits = classroom.Limits.parse(args.pids, args.memory, args.cpus, args.disk)
+        return serve.serve(room, args.learners, port=args.port, engine=args.engine, detach=args.detach,
+                           limits=limits)
     if args.action == "down":
         return 0 if not room.down() else 2
     if args.action == "status":
@@ -135,9 +137,11 @@ def cmd_classroom(args) -> int:
             print(f"no classroom in {room.root}")
         else:
             print(f"{room.root}: hub {'up at ' + found['url'] if found['up'] else 'DOWN'}, engine {found['engine']}")
+            print("  limits: " + ", ".join(f"{k} {v}" for k, v in found["limits"].items()))
             for name, what in found["learners"].items():
-                print(f"  {name}: user {'yes' if what['user'] else 'MISSING'}, "
-                      f"server {'running' if what['server'] else 'stopped'}")
+                answers = {True: ", engine answers", False: ", engine DOWN"}.get(what.get("engine_answers"), "")
+                print(f"  {name}: user {'yes' if what['user_exists'] else 'MISSING'}, "
+                      f"server {'running' if what['server'] else 'stopped'}{answers}, DOCKER_HOST={what['docker_host']}")
         return 0
     progress = checks.class_progress(args.files or room.root)          # summary
     if args.json:
@@ -220,9 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--root", default=str(classroom.DEFAULT_ROOT), help="the classroom's folder")
     s.add_argument("--learners", type=int, default=5, metavar="N")
     s.add_argument("--port", type=int, default=8000, help="the class's address: http://127.0.0.1:PORT")
-    s.add_argument("--engine", default="machine", choices=["machine", "class", "per-learner"],
+    s.add_argument("--engine", default="machine", choices=["machine", "class", "per-learner", "rootless"],
                    help="where learners' Docker runs: this machine's engine, one of the class's own, "
-                        "or one per learner")
+                        "one per learner, or a rootless one per learner running as the learner")
+    for flag, what in (("--pids", "processes and threads"), ("--memory", "memory, e.g. 1.5G"),
+                       ("--cpus", "cores' worth of CPU"), ("--disk", "home filesystem size, e.g. 1G")):
+        s.add_argument(flag, metavar="N", help=f"rootless: {what} per learner (0: none)")
     s.add_argument("--detach", action="store_true", help="up: leave it running (stop with down)")
     s.add_argument("--plot", metavar="PNG", help="summary: also save the plot")
     s.add_argument("--json", action="store_true")

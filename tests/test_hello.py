@@ -109,7 +109,7 @@ def test_tiny_runs_from_scratch_on_the_engine(engine, tmp_path):
         result = engine.run(image)
         assert (result.exit_code, result.stdout, result.error) == (0, MESSAGES[2], None)
     finally:
-        engine.remove(image)
+        engine.remove("labkit-test/tiny-hello:latest")
 
 
 # --- compiled variants ------------------------------------------------------------------

@@ -236,3 +236,18 @@ def test_an_arm64_image_built_by_labkit_runs_under_qemu(tmp_path, monkeypatch):
     assert (done.returncode, done.stdout) == (0, hello.DEFAULT_MESSAGE)
     predicted = {r["image"]: r for r in machine.predicted_ids("arm64")}["hello image (labkit)"]
     assert image.image_id == predicted["here (arm64)"]
+
+
+def test_a_rootless_engine_is_named_with_what_differs_for_the_lessons():
+    from labkit.engine import EngineFacts
+
+    facts = EngineFacts.from_api({"Version": "20.10.24+dfsg1", "Arch": "amd64"},
+                                 {"Driver": "overlay2", "SecurityOptions": ["name=seccomp,profile=default",
+                                                                           "name=rootless"]})
+    assert facts.rootless
+    from labkit import host
+
+    (line,) = machine.differences(facts.to_dict(), host.Host("linux", "x86_64"))
+    assert line.startswith("rootless engine:")
+    for words in ("user namespace", "--privileged gives nothing", "127.0.0.1"):
+        assert words in line

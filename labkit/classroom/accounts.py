@@ -74,8 +74,9 @@ def _tool(name: str) -> str:
     return path
 
 
-def create(name: str, home: Path, groups: tuple[str, ...] = ()) -> None:
-    """Create system user ``name`` with its own group and the home folder ``home`` (mode 0700).
+def create(name: str, home: Path, groups: tuple[str, ...] = (), make_home: bool = True) -> None:
+    """Create system user ``name`` with its own group and the home folder ``home`` (mode
+    0700; with ``make_home=False`` the caller makes it, e.g. a filesystem of its own).
 
     Raises:
         LabkitError: the user exists already (never taken over), or useradd failed.
@@ -83,25 +84,31 @@ def create(name: str, home: Path, groups: tuple[str, ...] = ()) -> None:
     if exists(name):
         raise LabkitError(f"user {name} exists already",
                           hint="remove it (`labkit classroom down`, or userdel) or use another root")
-    argv = [_tool("useradd"), "--system", "--user-group", "--create-home", "--home-dir", str(home),
-            "--shell", "/bin/bash", "--comment", "labkit classroom learner"]
+    argv = [_tool("useradd"), "--system", "--user-group", "--create-home" if make_home else "--no-create-home",
+            "--home-dir", str(home), "--shell", "/bin/bash", "--comment", "labkit classroom learner"]
     if groups:
         argv += ["--groups", ",".join(groups)]
     done = subprocess.run([*argv, name], capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         raise LabkitError(f"useradd {name} failed: {' '.join(done.stderr.split())}",
                           hint="the classroom must run as root")
-    Path(home).chmod(0o700)
+    if make_home:
+        Path(home).chmod(0o700)
 
 
 def remove(name: str) -> None:
-    """Remove user ``name``, its group and its home folder; a missing user is fine.
+    """Remove user ``name``, its group, its subordinate ids and its home folder; a missing
+    user is fine.
 
     Raises:
         LabkitError: userdel failed (e.g. a process of that user still runs).
     """
     if not exists(name):
         return
+    for start, count in subids(name):
+        subprocess.run([_tool("usermod"), "--del-subuids", f"{start}-{start + count - 1}",
+                        "--del-subgids", f"{start}-{start + count - 1}", name],
+                       capture_output=True, text=True, timeout=60)
     done = subprocess.run([_tool("userdel"), "--remove", name], capture_output=True, text=True, timeout=60)
     # 12: the home folder could not be removed (already gone): the user is gone all the same.
     if done.returncode not in (0, 12) or exists(name):
@@ -126,3 +133,62 @@ def remove_group(name: str) -> None:
     """Remove group ``name``; a missing group is fine."""
     if group_exists(name):
         subprocess.run([_tool("groupdel"), name], capture_output=True, text=True, timeout=60)
+
+
+#: Subordinate ids per learner: a user namespace maps its uids 1..65535 there.
+SUBID_COUNT = 65536
+#: The lowest subordinate id a classroom hands out (above the ranges useradd would give).
+SUBID_FLOOR = 1_000_000
+SUBID_FILES = (Path("/etc/subuid"), Path("/etc/subgid"))
+
+
+def _ranges(files=SUBID_FILES) -> list[tuple[str, int, int]]:
+    """``(owner, start, count)`` of every range in ``/etc/subuid`` and ``/etc/subgid``."""
+    found = []
+    for path in files:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.strip().split(":")
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                found.append((parts[0], int(parts[1]), int(parts[2])))
+    return found
+
+
+def subids(name: str, files=SUBID_FILES) -> list[tuple[int, int]]:
+    """The subordinate id ranges ``(start, count)`` of user ``name`` (uids and gids alike).
+
+    Example:
+        >>> subids("labkit-learner-does-not-exist")
+        []
+    """
+    return sorted({(start, count) for owner, start, count in _ranges(files) if owner == name})
+
+
+def free_subids(count: int, files=SUBID_FILES) -> list[int]:
+    """Starts of ``count`` ranges of :data:`SUBID_COUNT` ids that overlap no range any user
+    has now (above all of them and :data:`SUBID_FLOOR`), one after the other.
+
+    Example:
+        >>> free_subids(2, files=())           # 1,000,000 rounded up to a multiple of 65,536
+        [1048576, 1114112]
+    """
+    top = max([SUBID_FLOOR] + [start + n for _, start, n in _ranges(files)])
+    top = -(-top // SUBID_COUNT) * SUBID_COUNT
+    return [top + i * SUBID_COUNT for i in range(count)]
+
+
+def grant_subids(name: str, start: int) -> None:
+    """Give user ``name`` the subordinate uids and gids ``start`` .. ``start + 65535``.
+
+    Raises:
+        LabkitError: usermod refused.
+    """
+    span = f"{start}-{start + SUBID_COUNT - 1}"
+    done = subprocess.run([_tool("usermod"), "--add-subuids", span, "--add-subgids", span, name],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise LabkitError(f"usermod --add-subuids {span} {name} failed: {' '.join(done.stderr.split())}",
+                          hint="the passwd package's usermod 4.13 or later can")

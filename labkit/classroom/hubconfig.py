@@ -25,6 +25,8 @@ import os
 import shutil
 from pathlib import Path
 
+from labkit.classroom import limits
+
 #: The notebooks' folder in each learner's home (a copy of the lab's ``notebooks/``).
 NOTEBOOKS = "notebooks"
 ADMIN_SERVICE = "labkit-classroom"
@@ -72,7 +74,10 @@ def environment(settings: dict, name: str) -> dict[str, str]:
     ``LABKIT_FLEET_RUN``: an empty folder, so notebook 3 reads the recordings instead of
     driving the instructor's fleet (its sockets belong to the docker group too);
     ``DOCKER_HOST``: the shared engine, or the learner's own one;
-    ``JUPYTER_RUNTIME_DIR``: their own folder for kernel connection files and sockets.
+    ``LABKIT_SHARED_ENGINE``: ``1`` on an engine learners share (labkit then holds an image
+    before it removes a learner's tag: :meth:`labkit.engine.Engine._remove`);
+    ``JUPYTER_RUNTIME_DIR``: their own folder for kernel connection files and sockets;
+    ``TMPDIR``: a folder in their home (theirs alone, and inside their disk limit).
     """
     folders = paths(settings["root"])
     venv_bin = folders["venv"] / "bin"
@@ -84,6 +89,8 @@ def environment(settings: dict, name: str) -> dict[str, str]:
         "LABKIT_FLEET_RUN": str(folders["no_fleet"]),
         "JUPYTER_RUNTIME_DIR": str(runtime_dir(settings["root"], name)),
         "DOCKER_HOST": docker_host,
+        "LABKIT_SHARED_ENGINE": "1" if settings.get("engine", "machine") in ("machine", "class") else "0",
+        "TMPDIR": str(folders["home"] / name / "tmp"),
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "VIRTUAL_ENV": str(folders["venv"]),
         "LANG": "C.UTF-8",
@@ -111,7 +118,8 @@ def prepare_learner(settings: dict, name: str) -> None:
             if not dest.exists():
                 shutil.copyfile(Path(folder) / file, dest)
                 os.chown(dest, entry.pw_uid, entry.pw_gid)
-    for private in (progress_path(settings["root"], name).parent, runtime_dir(settings["root"], name)):
+    for private in (progress_path(settings["root"], name).parent, runtime_dir(settings["root"], name),
+                    Path(entry.pw_dir) / "tmp"):
         private.mkdir(parents=True, exist_ok=True)
         os.chown(private, entry.pw_uid, entry.pw_gid)
         private.chmod(0o700)
@@ -147,7 +155,7 @@ def apply(c, settings_path: str | os.PathLike) -> None:
     c.JupyterHub.load_roles = [{"name": ADMIN_SERVICE, "scopes": ADMIN_SCOPES,
                                 "services": [ADMIN_SERVICE]}]
 
-    c.JupyterHub.spawner_class = "localprocess"
+    c.JupyterHub.spawner_class = _spawner(settings)
     c.Spawner.cmd = [str(folders["venv"] / "bin" / "jupyterhub-singleuser")]
     # Kernels over unix sockets in the learner's own runtime folder, not TCP ports on
     # 127.0.0.1: thirty servers picking "free" ports at once collide (measured: ZMQError
@@ -164,3 +172,25 @@ def apply(c, settings_path: str | os.PathLike) -> None:
     c.Spawner.http_timeout = 600
     c.JupyterHub.concurrent_spawn_limit = max(100, len(learners))
     c.JupyterHub.active_server_limit = 0
+
+
+def _spawner(settings: dict):
+    """JupyterHub's local process spawner; with per-learner limits (``--engine rootless``),
+    one that starts each learner's server inside their control groups (as root, just
+    before it becomes the learner), so their kernels and all they start stay there."""
+    dirs = settings.get("cgroups") or []
+    if not dirs or (settings.get("limits_state") or {}).get("pids") != "on":
+        return "localprocess"
+    from jupyterhub.spawner import LocalProcessSpawner   # only on the class server
+
+    class LimitedSpawner(LocalProcessSpawner):
+        def make_preexec_fn(self, name):
+            become = super().make_preexec_fn(name)
+            files = limits.procs_files(dirs, name)
+
+            def preexec():
+                limits.join(files)
+                become()
+            return preexec
+
+    return LimitedSpawner

@@ -28,16 +28,45 @@ def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def processes_of(uids: set[int]) -> dict[int, int]:
-    """pid -> real uid of every live process whose real uid is in ``uids``."""
+def processes_of(uids: set[int], ranges=()) -> dict[int, int]:
+    """pid -> real uid of every live process whose real uid is in ``uids``, or in one of
+    the ``(start, count)`` ``ranges`` (a learner's subordinate ids: their containers)."""
     found = {}
     for pid in _pids():
         status = _status(pid)
         if not status or status.get("State", "").strip().startswith("Z"):
             continue
         uid = int(status.get("Uid", "-1").split()[0])
-        if uid in uids:
+        if uid in uids or any(start <= uid < start + count for start, count in ranges):
             found[pid] = uid
+    return found
+
+
+def children() -> dict[int, list[int]]:
+    """pid -> its live children, for every process (one pass over ``/proc``)."""
+    found: dict[int, list[int]] = {}
+    for pid in _pids():
+        parent = _status(pid).get("PPid", "").strip()
+        if parent.isdigit():
+            found.setdefault(int(parent), []).append(pid)
+    return found
+
+
+def descendants(pid: int, tree: dict[int, list[int]] | None = None) -> list[int]:
+    """``pid`` and every live process below it (``tree``: :func:`children`, read once for
+    many calls).
+
+    Example:
+        >>> os.getpid() in descendants(os.getpid())
+        True
+    """
+    tree = children() if tree is None else tree
+    found, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        if _status(here):
+            found.append(here)
+        todo += tree.get(here, [])
     return found
 
 

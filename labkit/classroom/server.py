@@ -32,7 +32,8 @@ import urllib.request
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit.classroom import accounts, engines, hubconfig, procs
+from labkit.classroom import accounts, engines, hubconfig, procs, rootless
+from labkit.classroom import limits as limits_mod
 from labkit.errors import LabkitError
 
 DEFAULT_ROOT = Path(os.environ.get("LABKIT_CLASSROOM_ROOT") or "/srv/labkit-classroom")
@@ -42,8 +43,11 @@ PROXY = "configurable-http-proxy"
 NODE_PATH = "/usr/share/nodejs:/usr/lib/nodejs"
 SOCKET = Path("/var/run/docker.sock")
 #: Where the learners' notebooks reach Docker: the machine's engine (default), one engine
-#: of the class's own, or one per learner (see :mod:`labkit.classroom.engines`).
-ENGINES = ("machine", "class", "per-learner")
+#: of the class's own, one per learner (root engines: :mod:`labkit.classroom.engines`), or
+#: a rootless one per learner, running as the learner (:mod:`labkit.classroom.rootless`).
+ENGINES = ("machine", "class", "per-learner", "rootless")
+#: The modes where learners share one engine (and labkit holds images before untagging).
+SHARED = ("machine", "class")
 #: The group that may open the class's own engine (``--engine class``).
 CLASS_GROUP = "labkit-class"
 
@@ -117,8 +121,9 @@ class Classroom:
         return bool(pid) and pid in procs.with_argument(str(self.paths["run"]))
 
     # --- up -------------------------------------------------------------------------------
-    def up(self, learners: int, port: int = 8000, engine: str = "machine", log=print) -> dict:
+    def up(self, learners: int, port: int = 8000, engine: str = "machine", limits=None, log=print) -> dict:
         """Set up the class and start the Hub; returns the settings. See the module doc.
+        ``limits`` (:class:`labkit.classroom.limits.Limits`) apply with ``engine="rootless"``.
 
         Raises:
             LabkitError: not root, no proxy, a learner user exists, the root is in use, or
@@ -127,6 +132,9 @@ class Classroom:
         if engine not in ENGINES:
             raise LabkitError(f"unknown engine choice {engine!r}", hint="choose one of " + ", ".join(ENGINES))
         self._preflight()
+        if engine == "rootless" and rootless.missing():
+            raise LabkitError(f"a rootless engine needs {', '.join(rootless.missing())}",
+                              hint="apt-get install " + " ".join(rootless.missing()))
         names = accounts.learner_names(learners)
         taken = [n for n in names if accounts.exists(n)]
         if taken:
@@ -153,11 +161,17 @@ class Classroom:
             groups = self._engine_group(settings)
             log(f"creating {len(names)} learner accounts ({names[0]} ...)")
             for name in names:
-                accounts.create(name, self.paths["home"] / name, groups)
+                accounts.create(name, self.paths["home"] / name, groups, make_home=engine != "rootless")
                 settings["created_users"].append(name)
                 self._save(settings)
-                hubconfig.prepare_learner(settings, name)
             engines_started = time.monotonic()
+            if engine == "rootless":
+                try:
+                    engines.rootless_up(settings, limits or limits_mod.Limits(), log)
+                finally:
+                    self._save(settings)
+            for name in names:
+                hubconfig.prepare_learner(settings, name)
             if engine == "per-learner":
                 log(f"starting {len(names)} Docker engines, one per learner ...")
                 settings["docker_hosts"] = engines.start(self.root, {n: n for n in names})
@@ -299,15 +313,20 @@ class Classroom:
         pid = settings.get("hub_pid")
         hub = [p for p in procs.with_argument(str(self.paths["run"])) if p == pid]
         procs.stop(hub, timeout=30)                        # the Hub stops the servers and proxy
+        mode = settings.get("engine", "machine")
+        if mode == "rootless":
+            engines.rootless_stop(settings)                # each engine, and its containers
         uids = {accounts.ids(n)[0] for n in created if accounts.exists(n)}
-        procs.stop(procs.processes_of(uids), timeout=20)   # what learners still run (kernels...)
+        ranges = [r for n in created for r in accounts.subids(n)]
+        procs.stop(procs.processes_of(uids, ranges), timeout=20)   # what learners still run
+        if mode == "rootless":
+            engines.rootless_down(settings)                # cgroups, disks, devices
         proxy = self.paths["run"] / "proxy.pid"
         if proxy.exists():
             try:
                 procs.stop([p for p in procs.with_argument(PROXY) if p == int(proxy.read_text())])
             except ValueError:
                 pass
-        mode = settings.get("engine", "machine")
         if mode == "machine":
             self._clean_engine(learners, log)
         engines.stop(self.root, learners if mode == "per-learner" else ["class"])
@@ -319,7 +338,7 @@ class Classroom:
         if self.paths["settings"].exists() or self.root.exists():
             shutil.rmtree(self.root, ignore_errors=True)
         left = [f"user {n}" for n in created if accounts.exists(n)]
-        left += [f"process {p}" for p in procs.with_argument(str(self.root))]
+        left += [f"process {p}" for p in {*procs.with_argument(str(self.root)), *procs.processes_of(uids, ranges)}]
         left += [f"file {self.root}"] if self.root.exists() else []
         log(f"classroom in {self.root}: " + ("removed" if not left else "left " + ", ".join(left)))
         return left
@@ -331,7 +350,7 @@ class Classroom:
         if eng is None:
             return
         try:
-            removed = sum(eng.cleanup_namespace(name) for name in learners)
+            removed = sum(eng.cleanup_namespace(name) for name in learners) + eng.release_held()
             if removed:
                 log(f"removed {removed} images/containers the learners left on the engine")
         except LabkitError as err:

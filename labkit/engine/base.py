@@ -89,6 +89,8 @@ class EngineFacts:
             "Podman Engine" (``podman system service``: its Docker-compatible API).
         runtime: the OCI runtime that starts containers, e.g. ``runc 1.1.5+ds1``
             (``/version`` ``Components``; empty when the engine does not say).
+        rootless: True when the engine runs as a plain user in a user namespace of its own
+            (``/info`` ``SecurityOptions`` holds ``name=rootless``).
     """
 
     base_url: str
@@ -106,6 +108,7 @@ class EngineFacts:
     platform_name: str = ""
     family: str = "docker"
     runtime: str = ""
+    rootless: bool = False
 
     @classmethod
     def from_api(cls, version: dict, info: dict, *, base_url: str = "",
@@ -147,6 +150,7 @@ class EngineFacts:
             platform_name=platform_name,
             family="podman" if "Podman Engine" in components else "docker",
             runtime=_runtime(components),
+            rootless=any("name=rootless" in str(o) for o in info.get("SecurityOptions") or []),
         )
 
     @property

@@ -24,6 +24,14 @@ RECORDED_ARCH = "amd64"
 _SAME = "layer counts, the empty layer's diff_id, the tar-header story and what the programs print do not"
 
 
+#: What a rootless engine changes for the lessons (labkit.classroom.rootless).
+ROOTLESS = ("rootless engine: it runs as your own user, in a user namespace -- files a container's "
+            "root makes are yours on this machine (container uids 1-65535 map to a range of ids of "
+            "yours), --privileged gives nothing on the machine, and the engine has a network of its "
+            "own (it reaches your registry on 127.0.0.1; containers get none) -- image IDs, layers and "
+            "the programs' output are as in the text")
+
+
 def _major(version: str) -> int:
     try:
         return int(str(version).split(".")[0])
@@ -107,6 +115,8 @@ def differences(facts=None, host: host_mod.Host | None = None) -> list[str]:
         lines.append("Docker Desktop: the engine runs in a Linux VM, not on this computer, and runs "
                      "other architectures' images by emulation (a wrong-architecture image still "
                      "runs: check its Architecture) -- lesson values are as for its engine")
+    if facts and facts.get("rootless"):
+        lines.append(ROOTLESS)
     if facts and facts.get("containerd_store"):
         lines.append("containerd image store: image IDs are manifest digests and sizes count the "
                      "compressed blobs -- the image IDs and sizes differ from the text (classic "

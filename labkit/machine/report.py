@@ -105,7 +105,7 @@ class Report:
 def _engine_line(facts: dict) -> str:
     store = "containerd image store" if facts["containerd_store"] else "classic image store"
     buildkit = "BuildKit available" if facts["buildkit"] else "no BuildKit CLI"
-    where = ", Docker Desktop" if facts.get("desktop") else ""
+    where = (", Docker Desktop" if facts.get("desktop") else "") + (", rootless" if facts.get("rootless") else "")
     arch = f" on {facts['arch']}" if facts.get("arch") else ""
     if facts.get("family") == "podman":
         return (f"Podman {facts['version']} (Docker API {facts['api_version']}){arch} at "

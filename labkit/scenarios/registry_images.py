@@ -28,7 +28,7 @@ from labkit import fleet, oci, registry
 from labkit.engine.commands import shown
 from labkit.errors import LabkitError, MissingTool
 from labkit.scenarios.busybox import BUSYBOX, _busybox_layer
-from labkit.scenarios.case import NOT_HERE, Case, Lab, builder_name, no_buildkit, unsupported
+from labkit.scenarios.case import DEFAULT_NAMESPACE, NOT_HERE, Case, Lab, builder_name, namespace, no_buildkit, unsupported
 from labkit.scenarios.describe import failed
 from labkit.scenarios.hello_images import hello_context
 
@@ -36,6 +36,19 @@ FIXTURES = Path(__file__).resolve().parents[2] / "data" / "registry"
 #: The pushes ``registry-pull`` replays: (fleet engine, builder) -> folder in FIXTURES.
 PUSHERS = {("20.10.24", "legacy"): "20.10.24-legacy", ("28.5.2-containerd", "buildkit"): "28.5.2-containerd-buildkit"}
 REPO = "labkit-observe"
+
+
+def repository() -> str:
+    """The scenarios' repository on the registry: ``labkit-observe``, under the learner's own
+    namespace when one is set (``labkit-learner-01/labkit-observe``), so that on an engine
+    learners share each learner's registry tags are theirs alone (:meth:`Engine.owned_by`).
+
+    Example:
+        >>> repository()
+        'labkit-observe'
+    """
+    ns = namespace()
+    return REPO if ns == DEFAULT_NAMESPACE else f"{ns}/{REPO}"
 SHELL = ["/bin/sh", "-c", "echo hello from busybox; ls /data | wc -l"]
 #: ``docker images`` without the CREATED column ("2 seconds ago" is never the same twice).
 IMAGES_FORMAT = r"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Size}}"   # the CLI reads \t as a tab
@@ -160,7 +173,7 @@ def registry_push(lab: Lab) -> dict[str, Case]:
             if builder == "buildkit" and lab.engine.facts.family == "podman":
                 cases[builder] = unsupported(lab, builder, builder, no_buildkit(lab.engine))
                 continue
-            ref = f"{host}/{REPO}/hello:{builder}"
+            ref = f"{host}/{repository()}/hello:{builder}"
             lab.tags.append(ref)
             made_by = builder_name(lab.engine, builder)
             try:
@@ -177,7 +190,7 @@ def registry_push(lab: Lab) -> dict[str, Case]:
                   "busybox-trimmed": ("busybox-trimmed:1",
                                       oci.Image(base + [[oci.Entry.whiteout("data/notes.txt")]], cmd=SHELL))}
         for name, (repo_tag, image) in images.items():
-            ref = f"{host}/{REPO}/{repo_tag}"
+            ref = f"{host}/{repository()}/{repo_tag}"
             if not BUSYBOX.is_file():
                 why = f"{BUSYBOX} is missing: apt-get install busybox-static"
                 cases[name] = Case(builder="labkit", ok=False, error=why, extra={NOT_HERE: why})
@@ -207,7 +220,7 @@ def registry_pull(lab: Lab) -> dict[str, Case]:
         for (pusher, builder), folder in PUSHERS.items():
             name = f"from-{folder}"
             layout = FIXTURES / folder
-            repo_tag = f"{REPO}/from-{pusher.replace('.', '-')}:{builder}"
+            repo_tag = f"{repository()}/from-{pusher.replace('.', '-')}:{builder}"
             ref = f"{reg.host}/{repo_tag}"
             lab.tags.append(ref)
             pushed = registry.push(reg, layout, repo_tag)
