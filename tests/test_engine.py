@@ -84,7 +84,7 @@ def test_facts_agree_with_the_docker_cli(engine):
     assert set(facts.to_dict()) == {"base_url", "version", "api_version", "storage_driver",
                                     "containerd_store", "buildkit", "os", "kernel", "arch",
                                     "min_api_version", "operating_system", "desktop",
-                                    "platform_name", "family", "runtime"}
+                                    "platform_name", "family", "runtime", "rootless"}
 
 
 # --- build, run ---------------------------------------------------------------------------
