@@ -44,6 +44,16 @@ class LabkitError(Exception):
         self.hint = _one_line(hint) if hint else None
         super().__init__(self.message + (f"; {self.hint}" if self.hint else ""))
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it in a notebook: the one line, as the command line prints
+        it, not a traceback through labkit's insides.
+
+        Example:
+            >>> LabkitError("no such image", hint="load it first")._render_traceback_()
+            ['error: no such image; load it first']
+        """
+        return [f"error: {self}"]
+
 
 class EngineUnavailable(LabkitError):
     """No Docker engine answered (or it answered something unusable)."""
