@@ -228,14 +228,14 @@ def test_two_learners_in_lockstep_keep_their_images(engine):
     """Two learners' kernels, the same notebook cell at the same moment, 20 rounds on one
     engine: round 1 every cell of every notebook, then the cells that load, import or pull
     the lab's reproducible images (cheapest first, LABKIT_LOCKSTEP_BUDGET seconds of round 1,
-    default 3), the second learner a random part of the cell later. No cell may fail, and
+    default 1.5: CI-sized), the second learner a random part of the cell later. No cell may fail, and
     each learner's keepers (their own tags on the empty and busybox images) must survive
     every round."""
     pytest.importorskip("jupyter_client")
     started = time.monotonic()
     names = [f"labkit-lockstep-a{os.getpid()}", f"labkit-lockstep-b{os.getpid()}"]
     report = lockstep.run(lockstep.notebooks(REPO / "notebooks"), engine.base_url, names, rounds=20,
-                          budget=float(os.environ.get("LABKIT_LOCKSTEP_BUDGET", "3")), log=print)
+                          budget=float(os.environ.get("LABKIT_LOCKSTEP_BUDGET", "1.5")), log=print)
     print(f"lockstep: {report.rounds} rounds, {report.cells[0]} cells in round 1, {report.cells[1]} "
           f"rerun after; round 1 {report.seconds[0]:.0f} s, later rounds {report.seconds[1]:.1f} s "
           f"(median); {time.monotonic() - started:.0f} s in all")

@@ -27,6 +27,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -312,10 +313,13 @@ class Classroom:
         learners = list(settings.get("learners", created))
         pid = settings.get("hub_pid")
         hub = [p for p in procs.with_argument(str(self.paths["run"])) if p == pid]
-        procs.stop(hub, timeout=30)                        # the Hub stops the servers and proxy
         mode = settings.get("engine", "machine")
+        stopping = threading.Thread(target=engines.rootless_stop, args=(settings,))   # each engine, meanwhile
         if mode == "rootless":
-            engines.rootless_stop(settings)                # each engine, and its containers
+            stopping.start()
+        procs.stop(hub, timeout=30)                        # the Hub stops the servers and proxy
+        if mode == "rootless":
+            stopping.join()
         uids = {accounts.ids(n)[0] for n in created if accounts.exists(n)}
         ranges = [r for n in created for r in accounts.subids(n)]
         procs.stop(procs.processes_of(uids, ranges), timeout=20)   # what learners still run
