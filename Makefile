@@ -30,7 +30,7 @@ test: $(STAMP) unit notebooks-engine notebooks-offline
 
 # The tests, and every docstring example in labkit (examples stay true).
 unit: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider --doctest-modules tests labkit
+	$(BIN)/pytest -p no:cacheprovider --durations=25 --doctest-modules tests labkit
 
 # nbval with whatever engine answers (CI: a real one), then with none at all.
 notebooks-engine: $(STAMP)

@@ -93,6 +93,11 @@ class LayerChanges:
         """Bytes of lower-layer files this layer hides; they still sit in those layers."""
         return sum(c.size_before or 0 for c in self.of(DELETED))
 
+    @property
+    def hidden_bytes(self) -> int:
+        """Bytes of lower-layer files this layer hides, deleted or overwritten."""
+        return sum(c.size_before or 0 for c in self.changes if c.change != ADDED)
+
     def summary(self) -> str:
         """``"3 added, 0 changed, 1 deleted"``."""
         return ", ".join(f"{len(self.of(kind))} {kind}" for kind in CHANGES)

@@ -218,3 +218,13 @@ def as_nobody():
                       f"(tried {', '.join(dict.fromkeys(c for c in candidates if c))})")
     finally:
         shutil.rmtree(copy)
+
+
+@pytest.fixture()
+def progress_file(tmp_path, monkeypatch):
+    """A progress file of the test's own (LABKIT_PROGRESS), and checkers that judge the
+    files alone (LABKIT_CHECK_ENGINE=0): the test_checks* modules use it for every test."""
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
+    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
+    return path

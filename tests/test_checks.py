@@ -19,12 +19,8 @@ TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
 TAR_EMPTY = "sha256:" + hashlib.sha256(bytes(10240)).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
-    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
-    return path
+#: A progress file of the test's own; the checkers judge files alone (no engine).
+pytestmark = pytest.mark.usefixtures("progress_file")
 
 
 def test_every_exercise_has_a_checker_and_none_means_unanswered():

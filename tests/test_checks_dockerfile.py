@@ -12,12 +12,8 @@ from labkit import checks, hello
 from labkit.checks import multi_stage
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
-    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
-    return path
+#: A progress file of the test's own; the checkers judge files alone (no engine).
+pytestmark = pytest.mark.usefixtures("progress_file")
 
 
 GOOD_DOCKERFILE = """

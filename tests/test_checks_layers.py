@@ -16,12 +16,8 @@ TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
 BUSYBOX = TINY + b"\0BusyBox v9.9 (labkit test)\0"
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
-    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
-    return path
+#: A progress file of the test's own; the checkers judge files alone (no engine).
+pytestmark = pytest.mark.usefixtures("progress_file")
 
 
 @pytest.fixture

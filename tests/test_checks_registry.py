@@ -13,12 +13,8 @@ from labkit.checks import registry as checks_registry
 from labkit.scenarios import hello_image
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
-    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
-    return path
+#: A progress file of the test's own; the checkers judge files alone (no engine).
+pytestmark = pytest.mark.usefixtures("progress_file")
 
 
 BASE = [oci.Entry.dir("bin"), oci.Entry.file("bin/base", b"base layer\n" * 400, mode=0o755)]

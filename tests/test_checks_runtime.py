@@ -13,12 +13,8 @@ from labkit.errors import LabkitError
 TINY = hello.tiny_elf(hello.DEFAULT_MESSAGE)
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("LABKIT_PROGRESS", str(path))
-    monkeypatch.setenv("LABKIT_CHECK_ENGINE", "0")
-    return path
+#: A progress file of the test's own; the checkers judge files alone (no engine).
+pytestmark = pytest.mark.usefixtures("progress_file")
 
 
 # --- 03.1: the loader --------------------------------------------------------------------

@@ -48,6 +48,8 @@ def test_added_then_changed_then_deleted(tmp_path):
     assert x.files == {"hello": 10}
     assert x.hidden_bytes == 600 + 3
     assert x.layers[2].deleted_bytes == 3
+    assert [layer.hidden_bytes for layer in x.layers] == [0, 600, 3]      # overwritten, then deleted
+    assert sum(layer.hidden_bytes for layer in x.layers) == x.hidden_bytes
 
 
 def test_totals_add_up_to_the_layer_tars(tmp_path):

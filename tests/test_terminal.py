@@ -44,6 +44,8 @@ def test_lines(script, expected):
     ("export UPLOAD=$(curl -s -X POST http://$REGISTRY/v2/ | sed -n 's/x//p')", ["curl", "sed"]),
     ("DIGEST=sha256:$(sha256sum f | cut -c1-64)", ["sha256sum", "cut"]),
     ("echo `date`", ["echo", "date"]),
+    ("docker export lab-03 | tar -tv", ["docker", "tar"]),        # export: a word, not the keyword
+    ("export X=1 && docker ps", ["docker"]),
 ])
 def test_programs(line, expected):
     assert terminal.programs(line) == expected
@@ -198,6 +200,43 @@ def test_a_file_this_machine_could_not_make_replays(tmp_path, recordings):
     assert not session.live and "work/03/dynamic.tar" in session.why
     assert terminal.missing_inputs(["docker save -o work/03/x.tar dynamic:lab", "tar -tf work/03/x.tar"],
                                    tmp_path, "t") == []                     # an earlier line makes it
+
+
+def test_a_file_the_cell_writes_is_recorded_as_output_so_a_fresh_run_stays_live(tmp_path, recordings,
+                                                                               monkeypatch):
+    """Recorded with the file there from an earlier cell (``seed``) and the cell writing
+    others (``out``, and ``seed2`` rewritten): only the unchanged, earlier file is an input."""
+    monkeypatch.setenv(terminal.RECORD_ENV, "1")
+    monkeypatch.setattr(terminal.engine_mod, "try_connect", lambda *a, **k: type("E", (), {
+        "facts": type("F", (), {"version": "20.10.24", "containerd_store": False, "storage_driver": "overlay2"})(),
+        "cli": "/usr/bin/docker"})())
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "seed").write_text("from an earlier cell\n")
+    (tmp_path / "work" / "seed2").write_text("old\n")
+    cell = "cat work/seed > work/out\necho new > work/seed2\ncat work/out"
+    assert terminal.run(cell, folder=tmp_path).live
+    entries = json.loads((recordings / "t.json").read_text())["commands"]
+    assert list(entries["cat work/seed > work/out"]["inputs"]) == ["work/seed"]
+    assert entries["echo new > work/seed2"]["inputs"] == {} and entries["cat work/out"]["inputs"] == {}
+    for name in ("out", "seed2"):
+        (tmp_path / "work" / name).unlink()
+    assert terminal.missing_inputs(terminal.lines(cell), tmp_path, "t") == []
+    (tmp_path / "work" / "seed").unlink()
+    assert terminal.missing_inputs(terminal.lines(cell), tmp_path, "t") == ["work/seed"]
+
+
+def test_on_an_engine_a_class_shares_docker_lines_replay(tmp_path, recordings, monkeypatch):
+    """hello:labkit would be every learner's name on one engine: the recording, said so."""
+    write_recording(recordings, {"docker images hello:labkit": {"exit_code": 0, "output": "REPOSITORY\n"}})
+    stub = type("Eng", (), {"cli": "/usr/bin/docker"})()
+    monkeypatch.setenv("LABKIT_SHARED_ENGINE", "1")
+    session = terminal.run("docker images hello:labkit", engine=stub, folder=tmp_path)
+    assert not session.live and "share one Docker engine" in session.why
+    assert session.lines[0].run.output == "REPOSITORY\n"
+    assert terminal.run("echo mine", folder=tmp_path).live           # no docker: still live
+    monkeypatch.setenv("LABKIT_SHARED_ENGINE", "0")
+    assert "share" not in terminal.run("docker images hello:labkit", engine=type("E", (), {"cli": None})(),
+                                       folder=tmp_path).why
 
 
 def test_prune_drops_lines_no_cell_types_any_more(tmp_path, recordings):

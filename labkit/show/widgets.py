@@ -107,7 +107,7 @@ def layer_files_html(layer, limit: int = MAX_FILE_ROWS) -> str:
     if not rows:
         rows.append("<tr><td colspan='5'>This layer changes no files.</td></tr>")
     caption = (f"<caption style='text-align:left'><b>layer {layer.index + 1}</b>: {esc(layer.summary())}; "
-               f"{human_bytes(layer.stored_bytes)} stored, {human_bytes(layer.deleted_bytes)} "
+               f"{human_bytes(layer.stored_bytes)} stored, {human_bytes(layer.hidden_bytes)} "
                f"hidden from below</caption>")
     return f"<table class='labkit-files' style='width:100%'>{caption}{''.join(rows)}</table>"
 

@@ -4,7 +4,8 @@ A lesson cell that starts with ``%%terminal`` holds the lines a learner would ty
 (``docker load -i work/02/hello.tar``). When every program they need is here -- and an
 engine answers, for ``docker`` -- they run for real, one shell for the whole cell (so
 ``cd`` and variables carry from line to line), in the notebook's folder, against the
-engine the lab uses. Otherwise the cell shows what the same lines printed on the lab's
+engine the lab uses. Otherwise -- or on an engine a class's learners share, where the
+image names the lines type would be everyone's -- the cell shows what the same lines printed on the lab's
 reference engine, from ``data/terminal/<lesson>.json``, and says so: the source reads
 ``recorded on Docker 20.10.24 (date)``, a line the lab never ran says "not recorded", and
 where a ``work/...`` file a line names is not the file the recording used (the learner
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from labkit import engine as engine_mod
 from labkit.engine.commands import CommandRun
+from labkit.engine.images import SHARED_ENV
 from labkit.terminal import recording as recording_mod
 from labkit.terminal.recording import SCHEMA, find, record, recording, replay, stable_ids
 from labkit.terminal.session import Line, Session, eng_cli, live, short_version
@@ -105,6 +107,10 @@ def run(script: str, engine=None, *, folder: str | Path = ".", lesson: str | Non
         why = "no Docker engine answered: this is what the same commands printed on the lab's reference engine"
     elif needs_engine and eng_cli(eng) is None:
         why = "no docker command here (install the docker CLI): this is what it printed on the reference engine"
+    elif needs_engine and os.environ.get(SHARED_ENV) == "1":
+        why = ("this class's learners share one Docker engine, where the names these lines give images "
+               "(hello:labkit) would be everyone's: this is the recorded output (with an engine of your "
+               "own, as in a rootless class, they run live)")
     elif unset_variables(todo):
         why = ("not set here: " + ", ".join(f"${n}" for n in unset_variables(todo))
                + " (an earlier step sets it when it runs live); this is the recorded output")
@@ -116,9 +122,11 @@ def run(script: str, engine=None, *, folder: str | Path = ".", lesson: str | Non
             f"{p} (apt-get install {PACKAGES.get(p, p)})" for p in missing) + "; this is the recorded output"
     if why:
         return replay(todo, folder, lesson, why)
+    recording_on = os.environ.get(RECORD_ENV) == "1" and lesson
+    before = {line: work_files(line, folder) for line in todo} if recording_on else {}
     session = live(todo, eng, folder, _made_up, _built, stable_ids(todo, lesson))
-    if os.environ.get(RECORD_ENV) == "1" and lesson:
+    if recording_on:
         recorder = eng or engine_mod.try_connect()
         if recorder is not None:
-            record(session, recorder, folder, lesson, todo)
+            record(session, recorder, folder, lesson, todo, before)
     return session

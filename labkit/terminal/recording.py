@@ -63,9 +63,16 @@ def replay(todo: list[str], folder: Path, lesson: str | None, why: str) -> Sessi
     return Session(source, tuple(out), frozenset(varying), why, frozenset(stable))
 
 
-def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) -> Path:
+def record(session: Session, eng, folder: Path, lesson: str, todo: list[str],
+           before: dict[str, dict[str, str]] | None = None) -> Path:
     """Write the live ``session`` into ``data/terminal/<lesson>.json``; the recording's
-    date moves only when something changed beyond what varies from run to run."""
+    date moves only when something changed beyond what varies from run to run.
+
+    ``before``: each line's ``work_files`` taken before the cell ran. A line's inputs are
+    the files it names that were there before and that the cell left as they were: a file
+    the cell writes (``docker save -o``, ``umoci unpack``, ``> note.txt``) is its output,
+    never an input a replay would ask for.
+    """
     path = RECORDINGS / f"{lesson}.json"
     data = recording(lesson)
     facts = {"version": short_version(eng.facts.version), "package_version": eng.facts.version,
@@ -76,7 +83,7 @@ def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) ->
     changed = not data["engine"]
     for line, item in zip(todo, session.lines):
         entry = {"exit_code": item.run.exit_code, "output": item.run.output,
-                 "inputs": work_files(line, folder),
+                 "inputs": inputs(line, folder, (before or {}).get(line, {})),
                  "varying": sorted(i for i in session.varying if i in item.run.output),
                  "stable": sorted(i for i in session.stable if i in item.run.output),
                  "built_now": item.built_now}
@@ -86,6 +93,18 @@ def record(session: Session, eng, folder: Path, lesson: str, todo: list[str]) ->
     RECORDINGS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path
+
+
+def inputs(line: str, folder: Path, before: dict[str, str]) -> dict[str, str]:
+    """The ``work/`` files ``line`` names that were there before its cell (``before``) and
+    are unchanged after it: what it read, not what it wrote.
+
+    Example:
+        >>> inputs("docker save -o work/x.tar x", Path("/nonexistent"), {})
+        {}
+    """
+    after = work_files(line, folder)
+    return {path: digest for path, digest in before.items() if after.get(path) == digest}
 
 
 def _same(line: str, old: dict | None, new: dict) -> bool:

@@ -50,10 +50,12 @@ def programs(line: str) -> list[str]:
     Example:
         >>> programs("DOCKER_BUILDKIT=0 docker build -t x . && docker images x")
         ['docker', 'docker']
+        >>> programs("docker export lab-03 | tar -tv")
+        ['docker', 'tar']
     """
     found, expect = [], True
     for word in words(_SUBSTITUTION.sub(" ; ", line)):
-        if word in _JOINS or word in ("export", "then", "do", "else"):
+        if word in _JOINS or (expect and word in ("export", "then", "do", "else")):
             expect = True
         elif expect and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
             found.append(word.strip(")"))
