@@ -64,3 +64,12 @@ def test_a_buildkit_line_printed_only_sometimes_is_marked_to_go_whole():
     spans = varying_spans(runs[0])
     assert (33, 58, "time") in spans
     assert masked(runs[0]) == masked(runs[1])
+
+
+@pytest.mark.parametrize("tool, size", [("docker", "2.42kB"), ("podman", "2.42 kB"), ("podman", "2.41 kB")])
+def test_a_built_images_listed_size_varies_as_docker_or_podman_prints_it(tool, size):
+    """The size follows the config's length (its date's digits): Podman puts a space before kB."""
+    run = CommandRun(f"{tool} images lab/x:legacy", 0,
+                     f"REPOSITORY  TAG  IMAGE ID  CREATED  SIZE\nlab/x  legacy  0123456789ab  1 second ago  {size}\n")
+    assert masked(run, sizes_vary=True).endswith("<varies>\n")
+    assert masked(run).endswith(f"{size}\n")

@@ -90,7 +90,7 @@ SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)
 #: digest: the config, and (Docker 20.10) the folders named after v1 IDs, hold the date.
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 #: The SIZE column of ``docker images`` (last on each row).
-IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)?[kMGT]?B$")
+IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)? ?[kMGT]?B$")      # Podman: "2.42 kB"
 #: The size ``docker image inspect --format '{{.Id}} {{.Size}}'`` prints last on its line.
 INSPECT_SIZE = re.compile(r"(?m)(?<= )\d+$")
 #: ``docker system df`` counts every image on the engine, not only the lesson's.
