@@ -73,3 +73,13 @@ def test_a_built_images_listed_size_varies_as_docker_or_podman_prints_it(tool, s
                      f"REPOSITORY  TAG  IMAGE ID  CREATED  SIZE\nlab/x  legacy  0123456789ab  1 second ago  {size}\n")
     assert masked(run, sizes_vary=True).endswith("<varies>\n")
     assert masked(run).endswith(f"{size}\n")
+
+
+@pytest.mark.parametrize("verb", ["image rm", "rmi"])
+def test_the_layers_docker_image_rm_deletes_depend_on_the_engine_so_they_go_whole(verb):
+    """A layer another image still uses is not deleted: those lines are there or not."""
+    first = "Untagged: by-hand:lab\nDeleted: sha256:" + "5f" * 32 + "\n"
+    run = CommandRun(f"docker {verb} by-hand:lab scratch-only:buildkit", 0,
+                     first + "Untagged: scratch-only:buildkit\nDeleted: sha256:" + "71" * 32 + "\n")
+    assert masked(run, {"5f" * 6}) == "Untagged: by-hand:lab\nUntagged: scratch-only:buildkit\n"
+    assert [kind for _, _, kind in varying_spans(run)] == ["time", "time"]

@@ -89,6 +89,9 @@ SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)
 #: In the listing of a ``docker save`` of an image built just now, every name that is a
 #: digest: the config, and (Docker 20.10) the folders named after v1 IDs, hold the date.
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+#: A line of ``docker image rm``: an image or layer it deleted (what else the engine holds
+#: decides which go), printed whole with its line break.
+DELETED_LINE = re.compile(r"(?m)^Deleted: (?:sha256:)?[0-9a-f]{64}(?:\n|$)")
 #: The SIZE column of ``docker images`` (last on each row).
 IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)? ?[kMGT]?B$")      # Podman: "2.42 kB"
 #: The size ``docker image inspect --format '{{.Id}} {{.Size}}'`` prints last on its line.
@@ -210,6 +213,12 @@ def varying_spans(run: CommandRun, ids: Iterable[str] = (), *, built_now: bool =
         marked += [(*m.span(1), "step") for m in BUILDKIT_STEP_NUMBER.finditer(text)
                    if not any(a <= m.start() < b for a, b in partial)]
         marked += [(a, b, "time") for a, b in partial]
+    if _is(run, "image rm") or _is(run, "rmi"):
+        # "Deleted:" names the layers no other image on the engine still uses: the same
+        # command deletes more or fewer of them as the engine holds other images
+        deleted = [m.span() for m in DELETED_LINE.finditer(text)]
+        marked = [m for m in marked if not any(a <= m[0] < b for a, b in deleted)]
+        marked += [(a, b, "time") for a, b in deleted]
     marked += [(*m.span(), "time") for m in DURATION.finditer(text)]
     marked += [(*m.span(), "time") for m in SOMETIMES.finditer(text)]
     merged: list[tuple[int, int, str]] = []
