@@ -217,6 +217,10 @@ PACKAGES = {"docker-registry": "docker-registry", "busybox": "busybox-static", "
 #: Packages every Debian system has (never a reason to install anything).
 ESSENTIAL = {"coreutils", "tar", "docker.io"}
 _LIVE_SCENARIO = re.compile(r"labkit\.observe\.(?:scenario|stores)\(\s*\"([a-z0-9.-]+)\"[^)]*\bengine=")
+#: A hello the notebook compiles here (``labkit.lessons.hello_image("dynamic", ...)``), and
+#: the compiler each C variant needs (the tiny one is written byte by byte: none).
+_HELLO_CALL = re.compile(r"labkit\.(?:lessons\.hello_(?:image|map)|hello\.build)\(\s*\"([a-z0-9.-]+)\"")
+VARIANT_NEEDS = {"dynamic": ("gcc",), "glibc-static": ("gcc",), "nostdlib": ("gcc",), "musl-static": ("musl-gcc",)}
 
 
 def assumes(notebook: str | Path, live: bool = True) -> list[str]:
@@ -246,8 +250,11 @@ def needs_of(source: str, live: bool = True) -> list[str]:
         ['gcc', 'musl-gcc']
         >>> needs_of('labkit.observe.scenario("hello-variants", engine=eng)', live=False)
         []
+        >>> needs_of('labkit.lessons.hello_image("dynamic", work / "d.tar", "d:lab")', live=False)
+        ['gcc']
     """
     needs = {p for call, programs in CALL_NEEDS.items() if call in source for p in programs}
+    needs.update(p for name in _HELLO_CALL.findall(source) for p in VARIANT_NEEDS.get(name, ()))
     if live:
         needs.update(p for name in _LIVE_SCENARIO.findall(source) for p in SCENARIO_NEEDS.get(name, ()))
     return sorted(needs)

@@ -83,3 +83,7 @@ def test_the_layers_docker_image_rm_deletes_depend_on_the_engine_so_they_go_whol
                      first + "Untagged: scratch-only:buildkit\nDeleted: sha256:" + "71" * 32 + "\n")
     assert masked(run, {"5f" * 6}) == "Untagged: by-hand:lab\nUntagged: scratch-only:buildkit\n"
     assert [kind for _, _, kind in varying_spans(run)] == ["time", "time"]
+    last = CommandRun("docker image rm x", 0, "Untagged: x\nDeleted: sha256:" + "71" * 32)  # shown without its end
+    assert masked(last) == "Untagged: x"
+    alone = CommandRun("docker image rm x", 0, "Deleted: sha256:" + "71" * 32 + "\nUntagged: y\n")
+    assert masked(alone) == "Untagged: y\n"

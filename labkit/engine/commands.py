@@ -90,8 +90,9 @@ SOMETIMES = re.compile(rf"\n{_WAIT_CANCELLED}(?=\n|$)|^{_WAIT_CANCELLED}(?:\n|$)
 #: digest: the config, and (Docker 20.10) the folders named after v1 IDs, hold the date.
 SAVED_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 #: A line of ``docker image rm``: an image or layer it deleted (what else the engine holds
-#: decides which go), printed whole with its line break.
-DELETED_LINE = re.compile(r"(?m)^Deleted: (?:sha256:)?[0-9a-f]{64}(?:\n|$)")
+#: decides which go), with the line break before it (after it, for the output's first line).
+_DELETED = r"Deleted: (?:sha256:)?[0-9a-f]{64}"
+DELETED_LINE = re.compile(rf"\n{_DELETED}(?=\n|$)|^{_DELETED}(?:\n|$)")
 #: The SIZE column of ``docker images`` (last on each row).
 IMAGES_SIZE = re.compile(r"(?m)(?<=\s)\d+(?:\.\d+)? ?[kMGT]?B$")      # Podman: "2.42 kB"
 #: The size ``docker image inspect --format '{{.Id}} {{.Size}}'`` prints last on its line.
