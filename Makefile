@@ -69,10 +69,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # A class server on this machine (as root): JupyterHub on 127.0.0.1:$(PORT), one system user
-# per learner, every learner on this machine's Docker engine (CLASSROOM_ARGS="--engine rootless":
-# a rootless engine per learner, as the learner, with limits). Ctrl-C tears it all down;
+# per learner, each on a rootless Docker engine of their own, running as them, with limits
+# (CLASSROOM_ARGS="--engine machine": all on this machine's engine). Ctrl-C tears it all down;
 # with CLASSROOM_ARGS=--detach it keeps running until `make classroom-down`.
-# Needs Debian's node-configurable-http-proxy (JupyterHub's proxy). See docs/instructors.md.
+# Needs Debian's node-configurable-http-proxy (JupyterHub's proxy), and for the rootless engines
+# rootlesskit uidmap slirp4netns fuse-overlayfs. See docs/instructors.md.
 LEARNERS       ?= 5
 PORT           ?= 8000
 CLASSROOM_ROOT ?= /srv/labkit-classroom

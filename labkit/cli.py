@@ -224,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--root", default=str(classroom.DEFAULT_ROOT), help="the classroom's folder")
     s.add_argument("--learners", type=int, default=5, metavar="N")
     s.add_argument("--port", type=int, default=8000, help="the class's address: http://127.0.0.1:PORT")
-    s.add_argument("--engine", default="machine", choices=["machine", "class", "per-learner", "rootless"],
-                   help="where learners' Docker runs: this machine's engine, one of the class's own, "
-                        "one per learner, or a rootless one per learner running as the learner")
+    s.add_argument("--engine", default="rootless", choices=["machine", "class", "per-learner", "rootless"],
+                   help="where learners' Docker runs: a rootless engine per learner, running as the learner "
+                        "(default); this machine's engine; one of the class's own; or a root engine per learner")
     for flag, what in (("--pids", "processes and threads"), ("--memory", "memory, e.g. 1.5G"),
                        ("--cpus", "cores' worth of CPU"), ("--disk", "home filesystem size, e.g. 1G")):
         s.add_argument(flag, metavar="N", help=f"rootless: {what} per learner (0: none)")

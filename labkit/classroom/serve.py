@@ -58,7 +58,7 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(room: Classroom, learners: int, port: int = 8000, engine: str = "machine",
+def serve(room: Classroom, learners: int, port: int = 8000, engine: str = "rootless",
           detach: bool = False, limits=None, log=print) -> int:
     """Bring the class up; unless ``detach``, wait for Ctrl-C and tear it down. Exit status."""
     settings = room.up(learners, port=port, engine=engine, limits=limits, log=log)

@@ -122,7 +122,7 @@ class Classroom:
         return bool(pid) and pid in procs.with_argument(str(self.paths["run"]))
 
     # --- up -------------------------------------------------------------------------------
-    def up(self, learners: int, port: int = 8000, engine: str = "machine", limits=None, log=print) -> dict:
+    def up(self, learners: int, port: int = 8000, engine: str = "rootless", limits=None, log=print) -> dict:
         """Set up the class and start the Hub; returns the settings. See the module doc.
         ``limits`` (:class:`labkit.classroom.limits.Limits`) apply with ``engine="rootless"``.
 
