@@ -5,8 +5,9 @@ A lesson cell that starts with ``%%terminal`` holds the lines a learner would ty
 engine answers, for ``docker`` -- they run for real, one shell for the whole cell (so
 ``cd`` and variables carry from line to line), in the notebook's folder, against the
 engine the lab uses. Otherwise -- or on an engine a class's learners share, where the
-image names the lines type would be everyone's -- the cell shows what the same lines printed on the lab's
-reference engine, from ``data/terminal/<lesson>.json``, and says so: the source reads
+image names the lines type would be everyone's -- the cell shows what the same lines
+printed on the lab's reference engine, from ``data/terminal/<lesson>.json``, and says
+so: the source reads
 ``recorded on Docker 20.10.24 (date)``, a line the lab never ran says "not recorded", and
 where a ``work/...`` file a line names is not the file the recording used (the learner
 changed it, or built it on another machine) the line says that too, instead of
