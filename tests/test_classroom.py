@@ -158,6 +158,18 @@ def _ready_for_a_class() -> None:
         need("classroom", "no Docker engine socket at /var/run/docker.sock")
 
 
+def _ctrl_c(proc: subprocess.Popen, root: Path, timeout: float) -> str:
+    """Ctrl-C to ``labkit classroom up``, and what it printed; if it has not ended within
+    ``timeout`` s, kill it, take the class down as root would, and fail."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        Classroom(root).down(log=lambda *a: None)
+        raise
+
+
 def _wait_for(proc: subprocess.Popen, text: str, timeout: float) -> str:
     """Lines of ``proc``'s output until one contains ``text``."""
     seen, deadline = [], time.monotonic() + timeout
@@ -206,13 +218,7 @@ def test_three_learners_at_once_then_ctrl_c_leaves_nothing():
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "Class progress: 3 learners" in done.stdout, done.stdout + done.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            Classroom(root).down(log=lambda *a: None)
-            raise
+        out = _ctrl_c(proc, root, timeout=180)
     print(f"class of 3, up to down: {time.monotonic() - started:.0f} s")
     assert proc.returncode == 0, out[-3000:]
     assert "removed" in out
@@ -352,13 +358,7 @@ def test_a_rootless_class_keeps_learners_apart_and_down_leaves_nothing(engine, t
         shutil.rmtree(work, ignore_errors=True)
     finally:
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            Classroom(root).down(log=lambda *a: None)
-            raise
+        out = _ctrl_c(proc, root, timeout=300)
         times["down"] = time.monotonic() - t0
     for mode, found in outcomes.items():
         print(f"\n{mode}:")
