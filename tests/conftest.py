@@ -7,6 +7,7 @@ them), in which case the missing part is a failure, never a silent skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,13 @@ from labkit import lessons
 PARTS = ("engine", "fleet", "browser", "tools", "classroom")
 REPO = Path(__file__).resolve().parents[1]
 NOBODY = 65534
+
+
+def reference_dockerfile() -> str:
+    """The published answer to exercise 2.3 (notebooks/solutions/02-a-static-hello.md):
+    gcc on the lab's build base, the program alone in a FROM scratch stage, USER 65534."""
+    text = (REPO / "notebooks" / "solutions" / "02-a-static-hello.md").read_text()
+    return re.search(r'dockerfile = """\n(.*?)"""', text, re.S).group(1)
 
 
 def required(part: str) -> bool:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from conftest import reference_dockerfile
 from labkit import checks, hello
 from labkit.checks import multi_stage
 
@@ -203,15 +204,7 @@ def test_02_3_takes_a_file_too(tmp_path):
 
 # --- on a real engine: built, run and read -----------------------------------------------------
 BASE = hello.BUILD_BASE
-LAB = f"""FROM {BASE} AS build
-COPY hello.c message.h /src/
-RUN gcc -static -Os -s -o /hello /src/hello.c
-
-FROM scratch
-COPY --from=build /hello /hello
-USER 65534
-ENTRYPOINT ["/hello"]
-"""
+LAB = reference_dockerfile()
 
 #: (name, Dockerfile, what the verdict must be: "pass", "fail" or "outside", words it says).
 #: A "pass" that the legacy builder refuses says so ("legacy" in the words).

@@ -18,6 +18,7 @@ import pwd
 import shutil
 import signal
 import stat
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ import pytest
 from conftest import REPO, install, need
 
 from labkit import engine as engine_mod
-from labkit.classroom import accounts, battery, hubconfig, limits, lockstep, procs, rootless
+from labkit.classroom import accounts, battery, hubconfig, limits, lockstep, procs, rootless, server
 from labkit.classroom.server import Classroom, free_port
 from labkit.errors import LabkitError
 
@@ -88,6 +89,36 @@ def test_hub_config_is_loopback_only_and_spawns_each_learner_as_themselves(tmp_p
 
     env = {k: f(Spawner) for k, f in c.Spawner.environment.items()}
     assert env["LABKIT_NAMESPACE"] == "labkit-learner-01"
+
+
+def test_each_learners_server_has_a_port_of_its_own_outside_the_ephemeral_range(tmp_path, monkeypatch):
+    names = accounts.learner_names(30)
+    ports = server.server_ports(names, avoid={8000})
+    assert sorted(ports) == names and len(set(ports.values())) == 30 and 8000 not in ports.values()
+    assert all(10000 <= p < server.ephemeral_range()[0] for p in ports.values())
+    with socket.socket() as held:                 # a port something listens on is never chosen
+        held.bind(("127.0.0.1", 0))
+        busy = held.getsockname()[1]
+        held.listen()
+        two = server.server_ports(names[:2], low=busy - 1, high=busy + 2)
+        assert sorted(two.values()) == [busy - 1, busy + 1]
+        with pytest.raises(LabkitError, match="no free port"):
+            server.server_ports(names[:3], low=busy - 1, high=busy + 2)
+    assert server.ephemeral_range(str(tmp_path / "absent")) == (32768, 60999)
+
+    monkeypatch.setattr(hubconfig, "prepare_learner", lambda settings, name: None)
+
+    class Spawner:
+        port = 0
+
+        class user:
+            name = "labkit-learner-02"
+
+    hubconfig._before_spawn({"server_ports": ports}, Spawner)
+    assert Spawner.port == ports["labkit-learner-02"]
+    Spawner.port = 0
+    hubconfig._before_spawn({}, Spawner)           # a class set up before: JupyterHub chooses
+    assert Spawner.port == 0
 
 
 def test_shared_engines_hold_images_and_every_learner_has_their_own_tmp():

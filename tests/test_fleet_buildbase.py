@@ -7,19 +7,12 @@ import os
 
 import pytest
 
+from conftest import reference_dockerfile
 from labkit import hello
 from labkit.errors import LabkitError, MissingTool
 from labkit.fleet import buildbase
 
-REFERENCE = f"""FROM {hello.BUILD_BASE} AS build
-COPY hello.c message.h /src/
-RUN gcc -static -Os -s -o /hello /src/hello.c
-
-FROM scratch
-COPY --from=build /hello /hello
-USER 65534
-ENTRYPOINT ["/hello"]
-"""
+REFERENCE = reference_dockerfile()      # the published answer to exercise 2.3
 
 
 def test_the_tag_is_the_labs_own_and_the_template_names_it():
@@ -74,8 +67,9 @@ def _builds_both_ways(eng, tmp_path) -> list[str]:
     wrong = []
     for builder in ("legacy", "buildkit"):
         tag = f"lab/fleet-build-base:{builder}"
+        transcript: list = []
         try:
-            eng.build(context, tag, builder=builder, network=network)
+            eng.build(context, tag, builder=builder, network=network, transcript=transcript)
             result = eng.run(tag)
             if result.stdout != b"built on the fleet\n":
                 wrong.append(f"{eng.facts.version} {builder}: ran {result}")
@@ -83,13 +77,23 @@ def _builds_both_ways(eng, tmp_path) -> list[str]:
             wrong.append(f"{eng.facts.version} {builder}: {err}")
         finally:
             eng.remove(tag)
+            if builder == "legacy" and transcript:     # its build stage stays behind, dangling
+                building._tidy(eng, transcript[-1].output)
     return wrong
+
+
+def _dangling_stages(eng) -> set[str]:
+    """Untagged images that carry the build base's label: build stages left behind."""
+    found = eng.api.images(filters={"dangling": True, "label": buildbase.LABEL})
+    return {image["Id"] for image in found}
 
 
 @pytest.mark.engine
 def test_the_reference_answer_builds_with_both_builders(engine, tmp_path):
     buildbase.ensure(engine)
+    before = _dangling_stages(engine)
     assert _builds_both_ways(engine, tmp_path) == []
+    assert _dangling_stages(engine) <= before
 
 
 @pytest.mark.fleet
@@ -99,7 +103,10 @@ def test_the_reference_answer_builds_on_every_fleet_engine(fleet, tmp_path):
     for name in fleet:
         eng = labfleet.engine(name)
         buildbase.ensure(eng)
+        before = _dangling_stages(eng)
         wrong += _builds_both_ways(eng, tmp_path)
+        if not _dangling_stages(eng) <= before:
+            wrong.append(f"{name}: a build stage was left behind")
     assert wrong == []
 
 

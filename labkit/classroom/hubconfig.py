@@ -11,7 +11,9 @@ module's code, and the Hub reads it as its own (``jupyterhub -f``). What it sets
 - an admin *service* token (file ``run/admin-token``, mode 0600) for scripts: create
   users and their tokens, start and stop servers (the load test uses it);
 - each learner's server runs as that learner's system user (the local process
-  spawner), from the classroom's own venv, in their home, with :func:`environment`.
+  spawner), from the classroom's own venv, in their home, with :func:`environment`,
+  on the port the class chose for them at set-up (``server_ports``, never a "free" port
+  picked at the moment thirty servers start).
 
 Example:
     >>> env = environment({"root": "/srv/c", "docker_hosts": {}}, "labkit-learner-01")
@@ -166,12 +168,21 @@ def apply(c, settings_path: str | os.PathLike) -> None:
     c.Spawner.default_url = f"/lab/tree/{NOTEBOOKS}/00-start-here.ipynb"
     c.Spawner.environment = {key: (lambda spawner, key=key: environment(settings, spawner.user.name)[key])
                              for key in environment(settings, learners[0])}
-    c.Spawner.pre_spawn_hook = lambda spawner: prepare_learner(settings, spawner.user.name)
+    c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(settings, spawner)
     # Thirty servers starting at once on two cores take a while: wait, don't give up.
     c.Spawner.start_timeout = 600
     c.Spawner.http_timeout = 600
     c.JupyterHub.concurrent_spawn_limit = max(100, len(learners))
     c.JupyterHub.active_server_limit = 0
+
+
+def _before_spawn(settings: dict, spawner) -> None:
+    """Prepare the learner's files; put their server on the port the class chose for them
+    (``server_ports`` in the settings; a class set up before it: JupyterHub's own choice)."""
+    prepare_learner(settings, spawner.user.name)
+    port = (settings.get("server_ports") or {}).get(spawner.user.name)
+    if port:
+        spawner.port = port
 
 
 def _spawner(settings: dict):

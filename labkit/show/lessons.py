@@ -149,21 +149,23 @@ def _entry_text(entry) -> str:
 
 
 def engines(observations) -> Table:
-    """Who measured: one row per observation (version, API, storage, image store, date).
+    """Who measured: one row per observation (Docker or Podman, version, API, storage, image
+    store, builders, source).
 
     Example:
         >>> from labkit import observe
         >>> "20.10.24" in str(engines(observe.recorded()))
         True
     """
-    rows = [{"engine": obs.name, "Docker": obs.provenance.get("engine_version"),
+    rows = [{"engine": obs.name, "product": obs.provenance.get("engine", "Docker"),
+             "version": obs.provenance.get("engine_version"),
              "API": obs.provenance.get("api_version"),
              "storage driver": obs.provenance.get("storage_driver"),
              "image store": obs.provenance.get("image_store"),
              "builders": ", ".join(obs.provenance.get("builders", [])),
              "source": obs.source}
             for obs in observations]
-    return table(rows, title="Docker engines in this comparison")
+    return table(rows, title="Engines in this comparison")
 
 
 def header_diff(entry, eras: Sequence[str] = ("20.10", "modern")) -> Table:
