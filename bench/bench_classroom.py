@@ -282,7 +282,7 @@ def _crowd_report(n, results, wall, sampler, before, after, left, notebooks) -> 
 
 
 def _free_port() -> int:
-    from labkit.classroom.server import free_port
+    from labkit.classroom.ports import free_port
 
     return free_port()
 

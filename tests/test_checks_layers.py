@@ -258,3 +258,24 @@ def test_05_4_agrees_with_docker_export(engine, work, tmp_path):
             seen = sorted(posixpath.normpath(m.name) for m in tar.getmembers()
                           if posixpath.normpath(m.name).startswith("data/"))
         assert seen == _data_view(oci.inspect(path)), name
+
+
+def _all_images(engine) -> set[str]:
+    return {image["Id"] for image in engine.api.images(all=True)}
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("tag", [None, "labkit-test-05-1:tagged"])
+def test_05_1_on_the_engine_leaves_no_image_behind(engine, work, monkeypatch, tag):
+    """The checker removes what it loaded by name only: an untagged answer gets a name of
+    the check's own first (else it stayed as a dangling image, one per check)."""
+    if engine.facts.arch != "amd64":
+        pytest.skip("the busybox here is the x86_64 one")
+    layer = [oci.Entry.dir("bin"), oci.Entry.file("bin/busybox", _real_busybox(), mode=0o755),
+             oci.Entry.symlink("bin/sh", "busybox"), oci.Entry.file("labkit-test", tag.encode() if tag else b"")]
+    path = oci.Image([layer], cmd=["/bin/sh"]).write(work / "shell.tar", tag=tag)
+    monkeypatch.delenv("LABKIT_CHECK_ENGINE")
+    before = _all_images(engine)
+    verdict = checks.check_05_1(path)
+    assert verdict.passed and "busybox reads argv[0]" in verdict.message, verdict
+    assert _all_images(engine) == before

@@ -30,8 +30,9 @@ import pytest
 from conftest import REPO, install, need
 
 from labkit import engine as engine_mod
-from labkit.classroom import accounts, battery, hubconfig, limits, lockstep, procs, rootless, server
-from labkit.classroom.server import Classroom, free_port
+from labkit.classroom import accounts, battery, hubconfig, limits, lockstep, ports, procs, rootless
+from labkit.classroom.ports import free_port
+from labkit.classroom.server import Classroom
 from labkit.errors import LabkitError
 
 sys.path.insert(0, str(REPO))
@@ -93,18 +94,18 @@ def test_hub_config_is_loopback_only_and_spawns_each_learner_as_themselves(tmp_p
 
 def test_each_learners_server_has_a_port_of_its_own_outside_the_ephemeral_range(tmp_path, monkeypatch):
     names = accounts.learner_names(30)
-    ports = server.server_ports(names, avoid={8000})
-    assert sorted(ports) == names and len(set(ports.values())) == 30 and 8000 not in ports.values()
-    assert all(10000 <= p < server.ephemeral_range()[0] for p in ports.values())
+    chosen = ports.server_ports(names, avoid={8000})
+    assert sorted(chosen) == names and len(set(chosen.values())) == 30 and 8000 not in chosen.values()
+    assert all(10000 <= p < ports.ephemeral_range()[0] for p in chosen.values())
     with socket.socket() as held:                 # a port something listens on is never chosen
         held.bind(("127.0.0.1", 0))
         busy = held.getsockname()[1]
         held.listen()
-        two = server.server_ports(names[:2], low=busy - 1, high=busy + 2)
+        two = ports.server_ports(names[:2], low=busy - 1, high=busy + 2)
         assert sorted(two.values()) == [busy - 1, busy + 1]
         with pytest.raises(LabkitError, match="no free port"):
-            server.server_ports(names[:3], low=busy - 1, high=busy + 2)
-    assert server.ephemeral_range(str(tmp_path / "absent")) == (32768, 60999)
+            ports.server_ports(names[:3], low=busy - 1, high=busy + 2)
+    assert ports.ephemeral_range(str(tmp_path / "absent")) == (32768, 60999)
 
     monkeypatch.setattr(hubconfig, "prepare_learner", lambda settings, name: None)
 
@@ -114,8 +115,8 @@ def test_each_learners_server_has_a_port_of_its_own_outside_the_ephemeral_range(
         class user:
             name = "labkit-learner-02"
 
-    hubconfig._before_spawn({"server_ports": ports}, Spawner)
-    assert Spawner.port == ports["labkit-learner-02"]
+    hubconfig._before_spawn({"server_ports": chosen}, Spawner)
+    assert Spawner.port == chosen["labkit-learner-02"]
     Spawner.port = 0
     hubconfig._before_spawn({}, Spawner)           # a class set up before: JupyterHub chooses
     assert Spawner.port == 0

@@ -2,7 +2,8 @@
 
 A checker loads the learner's image, runs it as ``docker run`` would, and removes
 what it loaded -- unless the engine already had that image (the learner loaded it
-themselves): then it is left alone.
+themselves): then it is left alone. labkit removes images by name only, so an image
+loaded without one (a tarball with no tag) is first given a name of the check's own.
 
 ``LABKIT_CHECK_ENGINE=0`` makes checkers judge without an engine (tests of the rules).
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 
 from labkit import engine as engine_mod
+from labkit.engine.images import is_image_id
 from labkit.errors import LabkitError
 
 
@@ -47,11 +50,16 @@ def loaded(eng, path, config_digest: str):
     """
     before = has_image(eng, config_digest)
     refs = eng.load(path)
+    names = [ref for ref in refs if not is_image_id(ref)]
+    if not before and not names and has_image(eng, config_digest):
+        names = [f"{engine_mod.namespace()}/check:{secrets.token_hex(4)}"]
+        with contextlib.suppress(Exception):     # the SDK's errors: then it stays, untagged
+            eng.api.tag(config_digest, *names[0].rsplit(":", 1))
     try:
         yield config_digest if has_image(eng, config_digest) else (refs[0] if refs else config_digest)
     finally:
         if not before:
-            for ref in [*refs, config_digest]:
+            for ref in names:
                 with contextlib.suppress(LabkitError):
                     eng.remove(ref)
 

@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from labkit import engine as engine_mod
-from labkit.classroom import accounts, engines, hubconfig, procs, rootless
+from labkit.classroom import accounts, engines, hubconfig, ports, procs, rootless
 from labkit.classroom import limits as limits_mod
 from labkit.errors import LabkitError
 
@@ -51,57 +50,6 @@ ENGINES = ("machine", "class", "per-learner", "rootless")
 SHARED = ("machine", "class")
 #: The group that may open the class's own engine (``--engine class``).
 CLASS_GROUP = "labkit-class"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def ephemeral_range(path: str = "/proc/sys/net/ipv4/ip_local_port_range") -> tuple[int, int]:
-    """The ports the kernel hands out for ``bind(port 0)`` (Linux's default: 32768-60999)."""
-    try:
-        low, high = (int(n) for n in Path(path).read_text().split())
-        return low, high
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def server_ports(names, avoid=(), low: int = 10000, high: int | None = None) -> dict[str, int]:
-    """A port per learner for their Jupyter server, chosen now, at random, among the free
-    ports below the kernel's ephemeral range: JupyterHub's own choice (``bind`` to port 0,
-    close, let the server bind it later) gave two of thirty servers starting at once the
-    same port (measured 2026-12-06: the second server exited, and the Hub routed its learner
-    to the first learner's server). No ``bind`` to port 0 ever returns these.
-
-    Example:
-        >>> ports = server_ports(["labkit-learner-01", "labkit-learner-02"])
-        >>> len(set(ports.values())) == 2 and max(ports.values()) < ephemeral_range()[0]
-        True
-    """
-    high = high or ephemeral_range()[0]
-    chosen: dict[str, int] = {}
-    taken = set(avoid)
-    rng = secrets.SystemRandom()
-    for name in names:
-        for _ in range(max(1000, 4 * (high - low))):
-            port = rng.randrange(low, high)
-            if port in taken:
-                continue
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            chosen[name] = port
-            taken.add(port)
-            break
-        else:
-            raise LabkitError(f"no free port below {high} for {name}'s server",
-                              hint="free some ports, or widen net.ipv4.ip_local_port_range's gap")
-    return chosen
 
 
 def _world_reachable(path: Path) -> bool:
@@ -192,9 +140,9 @@ class Classroom:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         settings = {"root": str(self.root), "learners": names, "created_users": [], "port": port,
-                    "hub_port": free_port(), "proxy_api_port": free_port(), "docker_hosts": {},
+                    "hub_port": ports.free_port(), "proxy_api_port": ports.free_port(), "docker_hosts": {},
                     "engine": engine, "created_group": None, "hub_pid": None}
-        settings["server_ports"] = server_ports(names, avoid={port})
+        settings["server_ports"] = ports.server_ports(names, avoid={port})
         for key in ("run", "home", "progress", "no_fleet", "runtime"):
             self.paths[key].mkdir(parents=True, exist_ok=True)
         self.paths["run"].chmod(0o700)
