@@ -309,10 +309,17 @@ def text_crowd(report: dict, c: dict) -> str:
     same = "equal" if c["before"] == c["after"] else "DIFFERENT"
     lines.append(f"  engine images/containers before {c['before'][0]}/{c['before'][1]}, after "
                  f"{c['after'][0]}/{c['after'][1]}: {same}; left in a learner's namespace: {len(c['left'])}")
-    lines.append(f"  seen during the run: {c['tags_seen']} new tags, {c['containers_seen']} containers; "
-                 f"not a learner's: {len(c['foreign_tags'])} tags, {len(c['foreign_containers'])} containers")
+    own = report["engine"] in ("per-learner", "rootless")
+    if own:   # the lessons' own names (base:labkit, ...) on an engine only its learner reaches
+        lines.append(f"  seen during the run on the learners' own engines: {c['tags_seen']} new tags, "
+                     f"{c['containers_seen']} containers ({len(c['foreign_tags'])} tags outside a learner's "
+                     "namespace: the lessons' own names, each on an engine only its learner reaches)")
+    else:
+        lines.append(f"  seen during the run: {c['tags_seen']} new tags, {c['containers_seen']} containers; "
+                     f"not a learner's: {len(c['foreign_tags'])} tags, {len(c['foreign_containers'])} containers")
     lines += [f"  failure: {f}" for f in c["failures"][:10]]
-    lines += [f"  not a learner's: {t}" for t in (c["foreign_tags"] + c["foreign_containers"])[:10]]
+    if not own:
+        lines += [f"  not a learner's: {t}" for t in (c["foreign_tags"] + c["foreign_containers"])[:10]]
     return "\n".join(lines)
 
 
