@@ -34,7 +34,7 @@ def _tags() -> set[str] | None:
     if found is None:
         return None
     try:
-        return {t for image in found.api.images() for t in image.get("RepoTags") or [] if t != "<none>:<none>"}
+        return found.tags()
     finally:
         found.api.close()
 

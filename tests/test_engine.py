@@ -450,3 +450,12 @@ def test_two_learners_loading_and_removing_one_image_at_once_never_lose_it(engin
     assert lost == []
     released = engine.release_held()
     assert released >= 1 and not engine.api.images(name="labkit-held")
+
+
+def test_tags_lists_every_tag_and_leaves_out_untagged_images():
+    class API:
+        def images(self, **kwargs):
+            return [{"Id": "sha256:1", "RepoTags": ["a/x:1", "b/x:1"]}, {"Id": "sha256:2", "RepoTags": None},
+                    {"Id": "sha256:3", "RepoTags": ["<none>:<none>"]}]
+
+    assert engine_mod.Engine(API(), "unix:///fake.sock").tags() == {"a/x:1", "b/x:1"}

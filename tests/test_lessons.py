@@ -130,15 +130,13 @@ def _tags_made_here_removed():
         yield
         return
 
-    def tags() -> set[str]:
-        return {t for image in eng.api.images() for t in image.get("RepoTags") or [] if t != "<none>:<none>"}
-
-    before = tags()
+    before = eng.tags()
     try:
         yield
     finally:
-        for tag in tags() - before:
+        for tag in eng.tags() - before:
             eng.remove(tag)
+        eng.api.close()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -50,13 +50,14 @@ def loaded(eng, path, config_digest: str):
     """
     before = has_image(eng, config_digest)
     refs = eng.load(path)
+    present = has_image(eng, config_digest)
     names = [ref for ref in refs if not is_image_id(ref)]
-    if not before and not names and has_image(eng, config_digest):
+    if not before and not names and present:
         names = [f"{engine_mod.namespace()}/check:{secrets.token_hex(4)}"]
         with contextlib.suppress(Exception):     # the SDK's errors: then it stays, untagged
             eng.api.tag(config_digest, *names[0].rsplit(":", 1))
     try:
-        yield config_digest if has_image(eng, config_digest) else (refs[0] if refs else config_digest)
+        yield config_digest if present else (refs[0] if refs else config_digest)
     finally:
         if not before:
             for ref in names:

@@ -263,6 +263,19 @@ class ImagesMixin:
             raise EngineError(f"cannot list held images: {_engine_message(err)}") from None
         return self._remove([], held)
 
+    def tags(self) -> set[str]:
+        """Every image tag on the engine (``docker images``' REPOSITORY:TAG, untagged ones left out).
+
+        Example:
+            >>> "labkit/build-base:bookworm" in eng.tags()                  # doctest: +SKIP
+            True
+        """
+        try:
+            rows = self.api.images()
+        except _SDK_ERRORS as err:
+            raise EngineError(f"cannot list the engine's images: {_engine_message(err)}") from None
+        return {t for row in rows for t in row.get("RepoTags") or [] if t != "<none>:<none>"}
+
     def owned_by(self, name: str) -> tuple[list[str], list[str]]:
         """``(containers, image tags)`` of namespace ``name`` on this engine: containers
         labelled ``org.labkit.namespace=<name>`` or made from a ``<name>/...`` image, and
